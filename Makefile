@@ -1,0 +1,49 @@
+# OPD Queue: `make run` serves the app with demo data, `make test` runs the whole suite.
+# Both create the virtualenv and install what they need on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench install dev-install migrate seed check-python clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "OPD Queue needs Python 3.11 or newer (set PYTHON=...)")'
+
+$(PY): | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed-base: requirements/base.txt | $(PY)
+	$(PY) -m pip install -q -r requirements/base.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements/base.txt requirements/dev.txt | $(PY)
+	$(PY) -m pip install -q -r requirements/dev.txt
+	touch $@ $(VENV)/.installed-base
+
+install: $(VENV)/.installed-base
+dev-install: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+## Serve on http://$(HOST):$(PORT) (HTTP and websockets), with demo data loaded.
+run: seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## The whole test suite. PostgreSQL/Redis from DATABASE_URL/REDIS_URL, else embedded ones.
+test: dev-install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Benchmarks; results are written to docs/benchmarks.md.
+bench: dev-install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

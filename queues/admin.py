@@ -1,0 +1,48 @@
+"""Admin: read-mostly views of the queue. Changes go through the desk or the API, which use the
+allocation service; editing tokens here would bypass its locks and rules."""
+
+from django.contrib import admin
+
+from queues.models import DoctorDay, QueueEvent, Token, WaitingListEntry
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Token)
+class TokenAdmin(ReadOnlyAdmin):
+    list_display = ["token_number", "patient", "doctor", "day", "category", "status", "booked_at"]
+    list_filter = ["status", "category", "day", "doctor"]
+    search_fields = ["patient__name", "patient__phone", "token_number"]
+    date_hierarchy = "day"
+    list_select_related = ["patient", "doctor"]
+
+
+@admin.register(WaitingListEntry)
+class WaitingListEntryAdmin(ReadOnlyAdmin):
+    list_display = ["patient", "slot", "category", "status", "booked_at", "resolved_at"]
+    list_filter = ["status", "category", "day"]
+    search_fields = ["patient__name", "patient__phone"]
+    list_select_related = ["patient", "slot__doctor"]
+
+
+@admin.register(QueueEvent)
+class QueueEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "kind", "slot", "token", "actor", "note"]
+    list_filter = ["kind", "at"]
+    search_fields = ["token__patient__name", "note"]
+    list_select_related = ["slot__doctor", "token__patient", "actor"]
+
+
+@admin.register(DoctorDay)
+class DoctorDayAdmin(ReadOnlyAdmin):
+    list_display = ["doctor", "day", "last_token_number"]
+    list_filter = ["day"]

@@ -1,0 +1,548 @@
+"""The one locking allocation service: every change to a queue goes through here.
+
+Locking (see docs/architecture.md):
+1. `SELECT ... FOR UPDATE` on the slot row serialises everything that touches one slot.
+2. The doctor's day ledger (DoctorDay) row is locked next, when an operation hands out a token
+   number or must see the doctor's whole day (one booking per patient per doctor per day).
+Always slot first, then ledger, and never two slots in one transaction: no deadlocks.
+Counts are taken inside the locks; database constraints are the backstop. On SQLite, whose
+transactions here start IMMEDIATE, every write transaction is serialised anyway.
+
+Every change writes QueueEvent rows in the same transaction and schedules its broadcast for
+after commit.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import OperationalError, connection, transaction
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from queues import broadcast, priority, selectors
+from queues.errors import (
+    AlreadyBooked,
+    CapacityTooSmall,
+    InvalidRequest,
+    InvalidTransition,
+    NobodyArrived,
+    PatientNotFound,
+    SlotBusy,
+    SlotClosed,
+    SlotNotFound,
+    TokenNotFound,
+    WaitingEntryNotFound,
+)
+from queues.models import Category, DoctorDay, QueueEvent, Token, WaitingListEntry
+from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Patient, Slot
+
+Status = Token.Status
+
+# Which status each status may move to. CALLED -> ARRIVED is "skip": back to the queue.
+TRANSITIONS = {
+    Status.CONFIRMED: {Status.ARRIVED, Status.CANCELLED, Status.NO_SHOW},
+    Status.ARRIVED: {Status.CALLED, Status.CANCELLED, Status.NO_SHOW},
+    Status.CALLED: {Status.COMPLETED, Status.NO_SHOW, Status.ARRIVED},
+}
+ACTION_NAMES = {
+    Status.ARRIVED: "checked in",
+    Status.CALLED: "called",
+    Status.COMPLETED: "completed",
+    Status.CANCELLED: "cancelled",
+    Status.NO_SHOW: "marked as a no-show",
+}
+
+
+@dataclass
+class BookingResult:
+    """A booking ends confirmed (token) or on the waiting list (waiting_entry at `place`)."""
+
+    token: Token | None = None
+    waiting_entry: WaitingListEntry | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.token is not None
+
+
+# --- locks ------------------------------------------------------------------------------------
+
+
+def _is_lock_failure(exc: OperationalError) -> bool:
+    sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
+    return sqlstate == "55P03" or "database is locked" in str(exc)
+
+
+@contextmanager
+def _slot_locked(slot_id):
+    """A transaction holding the slot's row lock; yields the freshly read slot."""
+    try:
+        with transaction.atomic():
+            try:
+                slot = Slot.objects.select_for_update().get(pk=slot_id)
+            except (Slot.DoesNotExist, ValueError, TypeError, ValidationError):
+                raise SlotNotFound() from None
+            yield slot
+    except OperationalError as exc:
+        if _is_lock_failure(exc):
+            raise SlotBusy() from exc
+        raise
+
+
+def _lock_day(slot: Slot) -> tuple[int, int]:
+    """Lock (creating it if need be) the ledger of the slot's doctor and day.
+
+    Returns (ledger id, last token number handed out). One round trip: an upsert that takes
+    the row lock whether it inserts or not.
+    """
+    table = DoctorDay._meta.db_table
+    doctor_id = DoctorDay._meta.get_field("doctor").get_db_prep_value(slot.doctor_id, connection)
+    day = connection.ops.adapt_datefield_value(slot.local_day)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (doctor_id, day, last_token_number) VALUES (%s, %s, 0) "
+            f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {table}.last_token_number "
+            "RETURNING id, last_token_number",
+            [doctor_id, day],
+        )
+        ledger_id, last_number = cursor.fetchone()
+    return ledger_id, last_number
+
+
+def _token_slot_id(token_id):
+    try:
+        return Token.objects.values_list("slot_id", flat=True).get(pk=token_id)
+    except (Token.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise TokenNotFound() from None
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+
+def _ensure_open(slot: Slot, now: datetime) -> None:
+    if slot.status == Slot.Status.CANCELLED:
+        raise SlotClosed("This slot has been cancelled; choose another slot.")
+    if selectors.has_ended(slot, now):
+        end = timezone.localtime(slot.end_time)
+        raise SlotClosed(f"This slot ended at {end:%H:%M}; choose a later slot.")
+
+
+def _validate_category(category: str) -> str:
+    if category not in Category.values:
+        choices = ", ".join(Category.values)
+        raise InvalidRequest(f"Unknown category {category!r}; choose one of {choices}.", field="category")
+    return category
+
+
+def _patient_state(slot: Slot, patient_id) -> dict:
+    """One query, inside the locks: does the patient exist, how many places the slot holds,
+    and what booking this patient already has with this doctor today."""
+    same_day = Q(doctor_id=slot.doctor_id, day=slot.local_day, patient_id=OuterRef("pk"))
+    held = (
+        Token.objects.filter(slot_id=slot.pk, status__in=Token.HOLDING_A_PLACE)
+        .order_by()
+        .values("slot_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    try:
+        return (
+            Patient.objects.filter(pk=patient_id)
+            .values("pk")
+            .annotate(
+                held=Coalesce(Subquery(held), 0),
+                active_token=Subquery(
+                    Token.objects.filter(same_day, status__in=Token.ACTIVE).values("token_number")[:1]
+                ),
+                waiting=Exists(WaitingListEntry.objects.filter(same_day, status=WaitingListEntry.Status.WAITING)),
+            )
+            .get()
+        )
+    except (Patient.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise PatientNotFound() from None
+
+
+def _held_places(slot: Slot) -> int:
+    return Token.objects.filter(slot=slot, status__in=Token.HOLDING_A_PLACE).count()
+
+
+def _refuse_double_booking(state: dict, slot: Slot) -> None:
+    doctor = slot.doctor.name
+    if state["active_token"] is not None:
+        raise AlreadyBooked(
+            f"Already booked with {doctor} today (token {state['active_token']}); "
+            "cancel that booking first to book another slot."
+        )
+    if state["waiting"]:
+        raise AlreadyBooked(f"Already on {doctor}'s waiting list today.")
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _actor(by):
+    return by if getattr(by, "is_authenticated", False) else None
+
+
+def _record(kind, *, slot, token=None, waiting_entry=None, by=None, before=None, after=None, note=""):
+    QueueEvent.objects.create(
+        kind=kind,
+        slot_id=slot.pk,
+        token=token,
+        waiting_entry=waiting_entry,
+        actor=_actor(by),
+        before=before,
+        after=after,
+        note=note[:200],
+    )
+
+
+def _issue_token(*, slot, ledger, patient_id, category, booked_at) -> Token:
+    """Create a confirmed token with the day's next number. `ledger` is (id, last number) and
+    must be locked by this transaction; returns the token and advances the ledger."""
+    ledger_id, last_number = ledger
+    number = last_number + 1
+    DoctorDay.objects.filter(pk=ledger_id).update(last_token_number=number)
+    return Token.objects.create(
+        slot_id=slot.pk,
+        patient_id=patient_id,
+        doctor_id=slot.doctor_id,
+        day=slot.local_day,
+        token_number=number,
+        category=category,
+        priority=priority.base_priority(category),
+        booked_at=booked_at,
+    )
+
+
+def _changed(slot: Slot, kind: str) -> None:
+    broadcast.queue_changed(doctor_id=slot.doctor_id, slot_id=slot.pk, kind=kind)
+
+
+# --- booking ----------------------------------------------------------------------------------
+
+
+def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None = None, by=None) -> BookingResult:
+    """Book a patient into a slot: a confirmed token while the slot has room, else a place on its
+    waiting list. EMERGENCY goes through `insert_emergency` (head of the queue, over capacity)."""
+    _validate_category(category)
+    if category == Category.EMERGENCY:
+        return BookingResult(token=insert_emergency(slot_id=slot_id, patient_id=patient_id, by=by))
+    now = timezone.now()
+    booked_at = _validate_booked_at(booked_at, now)
+    with _slot_locked(slot_id) as slot:
+        _ensure_open(slot, now)
+        ledger = _lock_day(slot)
+        state = _patient_state(slot, patient_id)
+        _refuse_double_booking(state, slot)
+        if state["held"] < slot.max_capacity:
+            token = _issue_token(slot=slot, ledger=ledger, patient_id=patient_id, category=category, booked_at=booked_at)
+            _record(QueueEvent.Kind.BOOKED, slot=slot, token=token, by=by, after=_token_state(token))
+            _changed(slot, "booked")
+            return BookingResult(token=token)
+        entry = WaitingListEntry.objects.create(
+            slot_id=slot.pk,
+            patient_id=patient_id,
+            doctor_id=slot.doctor_id,
+            day=slot.local_day,
+            category=category,
+            priority=priority.base_priority(category),
+            booked_at=booked_at,
+        )
+        _record(QueueEvent.Kind.WAITLISTED, slot=slot, waiting_entry=entry, by=by, after={"category": category})
+        _changed(slot, "waitlisted")
+        selectors.annotate_waiting_places([entry], now)
+        return BookingResult(waiting_entry=entry)
+
+
+def _validate_booked_at(booked_at: datetime | None, now: datetime) -> datetime:
+    if booked_at is None:
+        return now
+    if timezone.is_naive(booked_at):
+        raise InvalidRequest("booked_at must include a time zone.", field="booked_at")
+    if booked_at > now:
+        raise InvalidRequest("booked_at cannot be in the future.", field="booked_at")
+    return booked_at
+
+
+def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
+    """Put an emergency patient at the head of the slot's queue, even over capacity."""
+    now = timezone.now()
+    with _slot_locked(slot_id) as slot:
+        _ensure_open(slot, now)
+        ledger = _lock_day(slot)
+        state = _patient_state(slot, patient_id)
+        _refuse_double_booking(state, slot)
+        token = _issue_token(
+            slot=slot, ledger=ledger, patient_id=patient_id, category=Category.EMERGENCY, booked_at=now
+        )
+        _record(QueueEvent.Kind.EMERGENCY, slot=slot, token=token, by=by, after=_token_state(token))
+        _changed(slot, "emergency")
+        return token
+
+
+# --- token state changes --------------------------------------------------------------------
+
+
+def _token_state(token: Token) -> dict:
+    return {"status": token.status, "token_number": token.token_number, "category": token.category}
+
+
+def _locked_token(slot: Slot, token_id) -> Token:
+    token = Token.objects.select_related("patient").get(pk=token_id)
+    if token.slot_id != slot.pk:  # moved between our two reads: cannot happen today, guard anyway
+        raise TokenNotFound()
+    return token
+
+
+def _move(token: Token, to: str, now: datetime) -> dict:
+    """Apply a status transition in memory; returns the state before it."""
+    if to not in TRANSITIONS.get(token.status, set()):
+        raise InvalidTransition(
+            f"Token {token.token_number} is {token.get_status_display().lower()}; "
+            f"it cannot be {ACTION_NAMES[to]}."
+        )
+    before = _token_state(token)
+    token.status = to
+    stamp = {
+        Status.ARRIVED: "arrived_at",
+        Status.CALLED: "called_at",
+        Status.COMPLETED: "completed_at",
+        Status.CANCELLED: "cancelled_at",
+        Status.NO_SHOW: "no_show_at",
+    }[to]
+    if not (to == Status.ARRIVED and token.arrived_at):  # a skipped patient keeps their check-in time
+        setattr(token, stamp, now)
+    return before
+
+
+def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None) -> Token:
+    now = timezone.now()
+    with _slot_locked(_token_slot_id(token_id)) as slot:
+        token = _locked_token(slot, token_id)
+        before = _move(token, to, now)
+        if update:
+            update(token)
+        token.save()
+        _record(kind, slot=slot, token=token, by=by, before=before, after=_token_state(token), note=note)
+        if to in (Status.CANCELLED, Status.NO_SHOW):
+            _fill_free_places(slot, now, by)
+        _changed(slot, kind.lower())
+        return token
+
+
+def cancel_token(*, token_id, reason: str = "", by=None) -> Token:
+    """Cancel a confirmed or arrived token; its place goes to the best waiting patient."""
+    reason = (reason or "").strip()[:200]
+
+    def set_reason(token):
+        token.cancel_reason = reason
+
+    return _change_token(token_id, Status.CANCELLED, QueueEvent.Kind.CANCELLED, by=by, note=reason, update=set_reason)
+
+
+def mark_no_show(*, token_id, by=None) -> Token:
+    """The patient did not come (or left): their place goes to the best waiting patient."""
+    return _change_token(token_id, Status.NO_SHOW, QueueEvent.Kind.NO_SHOW, by=by)
+
+
+def check_in(*, token_id, by=None) -> Token:
+    """The patient has arrived at reception and can be called."""
+    return _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.ARRIVED, by=by)
+
+
+def complete_token(*, token_id, by=None) -> Token:
+    return _change_token(token_id, Status.COMPLETED, QueueEvent.Kind.COMPLETED, by=by)
+
+
+def skip_token(*, token_id, by=None) -> Token:
+    """A called patient is not at the door: back to the queue at their place, callable again."""
+
+    def clear_call(token):
+        token.called_at = None
+
+    return _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.SKIPPED, by=by, update=clear_call)
+
+
+def recall_token(*, token_id, by=None) -> Token:
+    """Call the patient now with the doctor again (the board announces it once more)."""
+    with _slot_locked(_token_slot_id(token_id)) as slot:
+        token = _locked_token(slot, token_id)
+        if token.status != Status.CALLED:
+            raise InvalidTransition(
+                f"Token {token.token_number} is {token.get_status_display().lower()}; only a called patient can be called again."
+            )
+        _record(QueueEvent.Kind.RECALLED, slot=slot, token=token, by=by, after=_token_state(token))
+        _changed(slot, "recalled")
+        return token
+
+
+def call_next(*, slot_id, by=None) -> Token:
+    """Call the first checked-in patient in serving order. A patient still with the doctor is
+    completed first: calling the next patient means the previous consultation is over."""
+    now = timezone.now()
+    with _slot_locked(slot_id) as slot:
+        if slot.status == Slot.Status.CANCELLED:
+            raise SlotClosed("This slot has been cancelled.")
+        queue = selectors.annotate_queue(
+            slot, Token.objects.filter(slot=slot, status__in=Token.ACTIVE).select_related("patient"), 0, now
+        )
+        arrived = [t for t in queue if t.status == Status.ARRIVED]
+        if not arrived:
+            booked = sum(1 for t in queue if t.status == Status.CONFIRMED)
+            hint = f"{booked} booked patient(s) have not checked in yet." if booked else "The queue is empty."
+            raise NobodyArrived(f"Nobody has checked in to call. {hint}")
+        for current in (t for t in queue if t.status == Status.CALLED):
+            before = _move(current, Status.COMPLETED, now)
+            current.save()
+            _record(QueueEvent.Kind.COMPLETED, slot=slot, token=current, by=by, before=before,
+                    after=_token_state(current), note="completed by calling the next patient")
+        token = arrived[0]
+        before = _move(token, Status.CALLED, now)
+        token.save()
+        _record(QueueEvent.Kind.CALLED, slot=slot, token=token, by=by, before=before, after=_token_state(token))
+        _changed(slot, "called")
+        return token
+
+
+# --- waiting list -----------------------------------------------------------------------------
+
+
+def _fill_free_places(slot: Slot, now: datetime, by=None) -> list[Token]:
+    """Promote waiting patients, best priority first, while the slot is below capacity.
+    Must run inside the slot's lock."""
+    if slot.status == Slot.Status.CANCELLED:
+        return []
+    free = slot.max_capacity - _held_places(slot)
+    if free <= 0:
+        return []
+    waiting = WaitingListEntry.objects.filter(slot=slot, status=WaitingListEntry.Status.WAITING)
+    chosen = priority.serving_order(waiting, now)[:free]
+    if not chosen:
+        return []
+    ledger = _lock_day(slot)
+    promoted = []
+    for entry in chosen:
+        token = _issue_token(
+            slot=slot, ledger=ledger, patient_id=entry.patient_id, category=entry.category, booked_at=entry.booked_at
+        )
+        ledger = (ledger[0], token.token_number)
+        entry.status = WaitingListEntry.Status.PROMOTED
+        entry.token = token
+        entry.resolved_at = now
+        entry.save(update_fields=["status", "token", "resolved_at"])
+        _record(QueueEvent.Kind.PROMOTED, slot=slot, token=token, waiting_entry=entry, by=by, after=_token_state(token))
+        promoted.append(token)
+    return promoted
+
+
+def cancel_waiting_entry(*, entry_id, reason: str = "", by=None) -> WaitingListEntry:
+    try:
+        slot_id = WaitingListEntry.objects.values_list("slot_id", flat=True).get(pk=entry_id)
+    except (WaitingListEntry.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise WaitingEntryNotFound() from None
+    with _slot_locked(slot_id) as slot:
+        entry = WaitingListEntry.objects.get(pk=entry_id)
+        if entry.status != WaitingListEntry.Status.WAITING:
+            raise InvalidTransition(f"This entry is already {entry.get_status_display().lower()}.")
+        entry.status = WaitingListEntry.Status.CANCELLED
+        entry.resolved_at = timezone.now()
+        entry.cancel_reason = (reason or "").strip()[:200]
+        entry.save(update_fields=["status", "resolved_at", "cancel_reason"])
+        _record(QueueEvent.Kind.WAITLIST_CANCELLED, slot=slot, waiting_entry=entry, by=by, note=entry.cancel_reason)
+        _changed(slot, "waitlist_cancelled")
+        return entry
+
+
+# --- slots ------------------------------------------------------------------------------------
+
+
+def delay_slot(*, slot_id, delay_minutes: int, by=None) -> Slot:
+    """Set the slot's total delay (replacing any earlier one; 0 clears it). Estimated times of
+    this slot and of the doctor's later slots that day move with it."""
+    if isinstance(delay_minutes, bool) or not isinstance(delay_minutes, int):
+        raise InvalidRequest("delay_minutes must be a whole number of minutes.", field="delay_minutes")
+    if not 0 <= delay_minutes <= MAX_DELAY_MINUTES:
+        raise InvalidRequest(
+            f"delay_minutes must be between 0 and {MAX_DELAY_MINUTES} (one day).", field="delay_minutes"
+        )
+    with _slot_locked(slot_id) as slot:
+        if slot.status == Slot.Status.CANCELLED:
+            raise SlotClosed("This slot has been cancelled; a delay no longer applies.")
+        before = {"delay_minutes": slot.delay_minutes, "status": slot.status}
+        slot.delay_minutes = delay_minutes
+        slot.status = Slot.Status.DELAYED if delay_minutes else Slot.Status.ACTIVE
+        slot.save(update_fields=["delay_minutes", "status"])
+        _record(QueueEvent.Kind.DELAY_SET, slot=slot, by=by, before=before,
+                after={"delay_minutes": delay_minutes, "status": slot.status})
+        _changed(slot, "delayed")
+        return slot
+
+
+@dataclass
+class SlotCancellation:
+    slot: Slot
+    cancelled_tokens: list[Token]
+    cancelled_entries: list[WaitingListEntry]
+
+
+def cancel_slot(*, slot_id, reason: str = "", by=None) -> SlotCancellation:
+    """Cancel a slot and every booking in it; returns them so staff can rebook the patients."""
+    now = timezone.now()
+    reason = (reason or "").strip()[:200] or "Slot cancelled"
+    with _slot_locked(slot_id) as slot:
+        if slot.status == Slot.Status.CANCELLED:
+            raise SlotClosed("This slot is already cancelled.")
+        before = {"status": slot.status}
+        slot.status = Slot.Status.CANCELLED
+        slot.save(update_fields=["status"])
+        _record(QueueEvent.Kind.SLOT_CANCELLED, slot=slot, by=by, before=before, after={"status": slot.status}, note=reason)
+        tokens = list(
+            Token.objects.filter(slot=slot, status__in=(Status.CONFIRMED, Status.ARRIVED, Status.CALLED))
+            .select_related("patient")
+        )
+        for token in tokens:
+            before = _token_state(token)
+            token.status = Status.CANCELLED
+            token.cancelled_at = now
+            token.cancel_reason = reason
+            token.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+            _record(QueueEvent.Kind.CANCELLED, slot=slot, token=token, by=by, before=before,
+                    after=_token_state(token), note=reason)
+        entries = list(
+            WaitingListEntry.objects.filter(slot=slot, status=WaitingListEntry.Status.WAITING).select_related("patient")
+        )
+        for entry in entries:
+            entry.status = WaitingListEntry.Status.CANCELLED
+            entry.resolved_at = now
+            entry.cancel_reason = reason
+            entry.save(update_fields=["status", "resolved_at", "cancel_reason"])
+            _record(QueueEvent.Kind.WAITLIST_CANCELLED, slot=slot, waiting_entry=entry, by=by, note=reason)
+        _changed(slot, "slot_cancelled")
+        return SlotCancellation(slot=slot, cancelled_tokens=tokens, cancelled_entries=entries)
+
+
+def change_capacity(*, slot_id, max_capacity: int, by=None) -> Slot:
+    """Change how many patients the slot takes: never below the places it already holds; room
+    that opens up goes to the waiting list at once."""
+    if isinstance(max_capacity, bool) or not isinstance(max_capacity, int) or not 1 <= max_capacity <= MAX_SLOT_CAPACITY:
+        raise InvalidRequest(f"max_capacity must be between 1 and {MAX_SLOT_CAPACITY}.", field="max_capacity")
+    now = timezone.now()
+    with _slot_locked(slot_id) as slot:
+        held = _held_places(slot)
+        if max_capacity < held and max_capacity < slot.max_capacity:
+            raise CapacityTooSmall(
+                f"The slot already holds {held} patients; its capacity cannot go below {held}."
+            )
+        before = {"max_capacity": slot.max_capacity}
+        slot.max_capacity = max_capacity
+        slot.save(update_fields=["max_capacity"])
+        _record(QueueEvent.Kind.CAPACITY_CHANGED, slot=slot, by=by, before=before, after={"max_capacity": max_capacity})
+        _fill_free_places(slot, now, by)
+        _changed(slot, "capacity_changed")
+        return slot

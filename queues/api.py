@@ -1,0 +1,397 @@
+"""REST API for slots, tokens, the waiting list and the daily report.
+
+Thin: parse and validate input, call the allocation service, serialise. Refusals from the
+service become 4xx responses with their reason (config.api.exception_handler).
+"""
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from queues import allocation, reports, selectors
+from queues.models import Category, Token, WaitingListEntry
+from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Doctor, Slot
+
+MAX_SLOT_LENGTH = timedelta(hours=24)
+
+
+# --- serializers ------------------------------------------------------------------------------
+
+
+class SlotSerializer(serializers.ModelSerializer):
+    current_capacity = serializers.SerializerMethodField(help_text="Places held (booked, arrived, called, seen).")
+    waiting_count = serializers.SerializerMethodField()
+    effective_delay_minutes = serializers.SerializerMethodField(
+        help_text="This slot's own delay plus what it inherits from the doctor's earlier slots."
+    )
+    expected_start = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Slot
+        fields = [
+            "id", "doctor", "start_time", "end_time", "max_capacity", "current_capacity", "waiting_count",
+            "status", "delay_minutes", "effective_delay_minutes", "expected_start", "created_at",
+        ]
+        read_only_fields = ["status", "delay_minutes"]
+
+    def validate(self, attrs):
+        start, end = attrs["start_time"], attrs["end_time"]
+        if end <= start:
+            raise ValidationError({"end_time": ["end_time must be after start_time."]})
+        if end - start > MAX_SLOT_LENGTH:
+            raise ValidationError({"end_time": ["A slot cannot be longer than 24 hours."]})
+        overlapping = Slot.objects.filter(
+            doctor=attrs["doctor"], start_time__lt=end, end_time__gt=start
+        ).exclude(status=Slot.Status.CANCELLED)
+        if overlapping.exists():
+            raise ValidationError({"start_time": ["This doctor already has a slot overlapping that time."]})
+        return attrs
+
+    def _delay(self, slot) -> int:
+        delays = self.context.get("delays")
+        if delays is None or slot.id not in delays:
+            return selectors.effective_delay(slot)
+        return delays[slot.id]
+
+    def get_current_capacity(self, slot) -> int:
+        held = getattr(slot, "held", None)
+        return held if held is not None else slot.tokens.filter(status__in=Token.HOLDING_A_PLACE).count()
+
+    def get_waiting_count(self, slot) -> int:
+        waiting = getattr(slot, "waiting", None)
+        return waiting if waiting is not None else slot.waiting_entries.filter(status="WAITING").count()
+
+    def get_effective_delay_minutes(self, slot) -> int:
+        return self._delay(slot)
+
+    def get_expected_start(self, slot):
+        return serializers.DateTimeField().to_representation(selectors.expected_start(slot, self._delay(slot)))
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    patient_name = serializers.CharField(source="patient.name", read_only=True)
+    position = serializers.IntegerField(read_only=True, allow_null=True, help_text="Place in the serving order (1 = next).")
+    score = serializers.FloatField(read_only=True, help_text="Current final priority: base minus waiting bonus.")
+    estimated_time = serializers.DateTimeField(read_only=True, allow_null=True)
+    actual_time = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Token
+        fields = [
+            "id", "slot", "patient", "patient_name", "doctor", "day", "token_number", "priority", "score",
+            "category", "status", "position", "estimated_time", "actual_time", "booked_at", "arrived_at",
+            "called_at", "completed_at", "cancelled_at", "no_show_at", "cancel_reason", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class WaitingListEntrySerializer(serializers.ModelSerializer):
+    patient_name = serializers.CharField(source="patient.name", read_only=True)
+    place = serializers.IntegerField(read_only=True, allow_null=True, help_text="Place on the slot's waiting list (1 = next).")
+    score = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = WaitingListEntry
+        fields = [
+            "id", "slot", "patient", "patient_name", "category", "priority", "score", "booked_at", "place",
+            "status", "token", "resolved_at", "cancel_reason", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingRequestSerializer(serializers.Serializer):
+    slot_id = serializers.UUIDField()
+    patient_id = serializers.UUIDField()
+    category = serializers.ChoiceField(choices=Category.choices)
+    booked_at = serializers.DateTimeField(required=False, help_text="When an online booking was made; defaults to now.")
+
+
+class EmergencyRequestSerializer(serializers.Serializer):
+    slot_id = serializers.UUIDField()
+    patient_id = serializers.UUIDField()
+
+
+class DelayRequestSerializer(serializers.Serializer):
+    delay_minutes = serializers.IntegerField(min_value=0, max_value=MAX_DELAY_MINUTES)
+
+
+class CapacityRequestSerializer(serializers.Serializer):
+    max_capacity = serializers.IntegerField(min_value=1, max_value=MAX_SLOT_CAPACITY)
+
+
+class SlotQuerySerializer(serializers.Serializer):
+    slot_id = serializers.UUIDField()
+
+
+class DailyReportQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="Local day, YYYY-MM-DD; default today.")
+    doctor_id = serializers.UUIDField(required=False)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class SlotCancellationSerializer(serializers.Serializer):
+    slot = SlotSerializer()
+    cancelled_tokens = TokenSerializer(many=True)
+    cancelled_waiting_entries = WaitingListEntrySerializer(many=True, source="cancelled_entries")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _parse(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _token_response(token: Token, code=status.HTTP_200_OK) -> Response:
+    token = Token.objects.select_related("patient").get(pk=token.pk)
+    selectors.annotate_tokens([token])
+    return Response(TokenSerializer(token).data, status=code)
+
+
+def _slot_counts(queryset):
+    held = (
+        Token.objects.filter(slot=OuterRef("pk"), status__in=Token.HOLDING_A_PLACE)
+        .order_by().values("slot").annotate(n=Count("pk")).values("n")
+    )
+    waiting = (
+        WaitingListEntry.objects.filter(slot=OuterRef("pk"), status=WaitingListEntry.Status.WAITING)
+        .order_by().values("slot").annotate(n=Count("pk")).values("n")
+    )
+    return queryset.annotate(
+        held=Coalesce(Subquery(held, output_field=IntegerField()), 0),
+        waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), 0),
+    )
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+class SlotFilter(django_filters.FilterSet):
+    date = django_filters.DateFilter(field_name="start_time", lookup_expr="date", label="Local day (YYYY-MM-DD)")
+
+    class Meta:
+        model = Slot
+        fields = ["doctor", "status", "date"]
+
+
+class TokenFilter(django_filters.FilterSet):
+    date = django_filters.DateFilter(field_name="day", label="Local day (YYYY-MM-DD)")
+
+    class Meta:
+        model = Token
+        fields = ["slot", "patient", "doctor", "status", "category", "date"]
+
+
+class WaitingListFilter(django_filters.FilterSet):
+    date = django_filters.DateFilter(field_name="day")
+
+    class Meta:
+        model = WaitingListEntry
+        fields = ["slot", "patient", "doctor", "status", "date"]
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A doctor's time slots. Changes to a slot's queue go through the actions below."""
+
+    queryset = Slot.objects.all()
+    serializer_class = SlotSerializer
+    filterset_class = SlotFilter
+
+    def get_queryset(self):
+        return _slot_counts(Slot.objects.all())
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        delays = selectors.effective_delays(page)
+        return self.get_paginated_response(SlotSerializer(page, many=True, context={"delays": delays}).data)
+
+    @extend_schema(request=DelayRequestSerializer, responses=SlotSerializer)
+    @action(detail=True, methods=["put"])
+    def delay(self, request, pk=None):
+        """Set the slot's total delay in minutes (0 clears it). Later slots of the same doctor
+        that day move too, less any gap between the slots."""
+        data = _parse(DelayRequestSerializer, request.data)
+        slot = allocation.delay_slot(slot_id=self.get_object().pk, delay_minutes=data["delay_minutes"], by=request.user)
+        return Response(SlotSerializer(_slot_counts(Slot.objects.filter(pk=slot.pk)).get()).data)
+
+    @extend_schema(request=CapacityRequestSerializer, responses=SlotSerializer)
+    @action(detail=True, methods=["put"])
+    def capacity(self, request, pk=None):
+        """Change the slot's capacity: never below the places it holds; new room is filled from
+        the waiting list at once."""
+        data = _parse(CapacityRequestSerializer, request.data)
+        slot = allocation.change_capacity(slot_id=self.get_object().pk, max_capacity=data["max_capacity"], by=request.user)
+        return Response(SlotSerializer(_slot_counts(Slot.objects.filter(pk=slot.pk)).get()).data)
+
+    @extend_schema(request=ReasonSerializer, responses=SlotCancellationSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel the slot and every booking in it; the response lists them for rebooking."""
+        data = _parse(ReasonSerializer, request.data)
+        result = allocation.cancel_slot(slot_id=self.get_object().pk, reason=data.get("reason", ""), by=request.user)
+        return Response(SlotCancellationSerializer(result).data)
+
+    @extend_schema(responses=TokenSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def tokens(self, request, pk=None):
+        """The slot's tokens still in the queue, in serving order."""
+        slot = self.get_object()
+        return Response(TokenSerializer(selectors.queue_for_slot(slot=slot), many=True).data)
+
+    @extend_schema(request=None, responses=TokenSerializer)
+    @action(detail=True, methods=["post"])
+    def call_next(self, request, pk=None):
+        """Call the first checked-in patient in serving order (completing the one called before)."""
+        return _token_response(allocation.call_next(slot_id=self.get_object().pk, by=request.user))
+
+
+class TokenViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Tokens: request one, cancel it, and move it through the day."""
+
+    queryset = Token.objects.select_related("patient")
+    serializer_class = TokenSerializer
+    filterset_class = TokenFilter
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        selectors.annotate_tokens(page)
+        return self.get_paginated_response(TokenSerializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return _token_response(self.get_object())
+
+    @extend_schema(
+        request=BookingRequestSerializer,
+        responses={201: TokenSerializer, 202: WaitingListEntrySerializer},
+        description="201 with the token when confirmed; 202 with the waiting-list entry (and its place) "
+        "when the slot is full; 409 for a double booking or a closed slot; 404 for an unknown slot or patient.",
+    )
+    def create(self, request):
+        data = _parse(BookingRequestSerializer, request.data)
+        result = allocation.book_token(
+            slot_id=data["slot_id"], patient_id=data["patient_id"], category=data["category"],
+            booked_at=data.get("booked_at"), by=request.user,
+        )
+        if result.confirmed:
+            return _token_response(result.token, status.HTTP_201_CREATED)
+        entry = WaitingListEntry.objects.select_related("patient").get(pk=result.waiting_entry.pk)
+        selectors.annotate_waiting_places([entry])
+        return Response(WaitingListEntrySerializer(entry).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ReasonSerializer, responses=TokenSerializer)
+    def destroy(self, request, pk=None):
+        """Cancel the token (it stays readable, status CANCELLED); its place goes to the waiting list."""
+        data = _parse(ReasonSerializer, request.data if request.data else request.query_params)
+        token = allocation.cancel_token(token_id=self.get_object().pk, reason=data.get("reason", ""), by=request.user)
+        return _token_response(token)
+
+    @extend_schema(request=EmergencyRequestSerializer, responses={201: TokenSerializer})
+    @action(detail=False, methods=["post"])
+    def emergency(self, request):
+        """Insert an emergency patient at the head of the queue, even over capacity."""
+        data = _parse(EmergencyRequestSerializer, request.data)
+        token = allocation.insert_emergency(slot_id=data["slot_id"], patient_id=data["patient_id"], by=request.user)
+        return _token_response(token, status.HTTP_201_CREATED)
+
+    def _act(self, service):
+        return _token_response(service(token_id=self.get_object().pk, by=self.request.user))
+
+    @extend_schema(request=None, responses=TokenSerializer)
+    @action(detail=True, methods=["post"])
+    def no_show(self, request, pk=None):
+        """Mark as a no-show; the place goes to the waiting list."""
+        return self._act(allocation.mark_no_show)
+
+    @extend_schema(request=None, responses=TokenSerializer)
+    @action(detail=True, methods=["post"])
+    def check_in(self, request, pk=None):
+        """The patient has arrived at reception."""
+        return self._act(allocation.check_in)
+
+    @extend_schema(request=None, responses=TokenSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        """The consultation is over."""
+        return self._act(allocation.complete_token)
+
+    @extend_schema(request=None, responses=TokenSerializer)
+    @action(detail=True, methods=["post"])
+    def skip(self, request, pk=None):
+        """A called patient did not come in: back to the queue at their place."""
+        return self._act(allocation.skip_token)
+
+    @extend_schema(request=None, responses=TokenSerializer)
+    @action(detail=True, methods=["post"])
+    def recall(self, request, pk=None):
+        """Call the patient with the doctor once more."""
+        return self._act(allocation.recall_token)
+
+
+class WaitingListViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = WaitingListEntry.objects.select_related("patient")
+    serializer_class = WaitingListEntrySerializer
+    filterset_class = WaitingListFilter
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        selectors.annotate_waiting_places(page)
+        return self.get_paginated_response(WaitingListEntrySerializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        entry = self.get_object()
+        selectors.annotate_waiting_places([entry])
+        return Response(WaitingListEntrySerializer(entry).data)
+
+    @extend_schema(request=ReasonSerializer, responses=WaitingListEntrySerializer)
+    def destroy(self, request, pk=None):
+        """Take the patient off the waiting list."""
+        data = _parse(ReasonSerializer, request.data if request.data else request.query_params)
+        entry = allocation.cancel_waiting_entry(entry_id=self.get_object().pk, reason=data.get("reason", ""), by=request.user)
+        return Response(WaitingListEntrySerializer(selectors.annotate_waiting_places([entry])[0]).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("slot_id", OpenApiTypes.UUID, required=True)],
+        responses=WaitingListEntrySerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def by_slot(self, request):
+        """The slot's waiting patients in promotion order."""
+        slot_id = _parse(SlotQuerySerializer, request.query_params)["slot_id"]
+        slot = get_object_or_404(Slot, pk=slot_id)
+        return Response(WaitingListEntrySerializer(selectors.waiting_list_for_slot(slot=slot), many=True).data)
+
+
+class ReportViewSet(viewsets.ViewSet):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Local day, default today"),
+            OpenApiParameter("doctor_id", OpenApiTypes.UUID),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=False, methods=["get"])
+    def daily(self, request):
+        """Counts of one day's tokens by category and status, overall and per doctor."""
+        query = _parse(DailyReportQuerySerializer, request.query_params)
+        doctor_id = query.get("doctor_id")
+        if doctor_id:
+            get_object_or_404(Doctor, pk=doctor_id)
+        return Response(reports.daily_counts(day=query.get("date") or timezone.localdate(), doctor_id=doctor_id))

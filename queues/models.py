@@ -1,0 +1,174 @@
+"""The queue itself: tokens, the waiting list, each doctor's day ledger and the event log."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from scheduling.models import Doctor, Patient, Slot
+
+
+class Category(models.TextChoices):
+    EMERGENCY = "EMERGENCY", "Emergency"
+    PRIORITY_PAID = "PRIORITY_PAID", "Priority (paid)"
+    FOLLOWUP = "FOLLOWUP", "Follow-up"
+    ONLINE = "ONLINE", "Online"
+    WALKIN = "WALKIN", "Walk-in"
+
+
+class DoctorDay(models.Model):
+    """One row per doctor per local day: hands out token numbers and serialises the day's
+    cross-slot rules (one booking per patient per doctor per day)."""
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    last_token_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["doctor", "day"], name="one_ledger_per_doctor_day")]
+
+    def __str__(self):
+        return f"{self.doctor} {self.day}"
+
+
+class Token(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "CONFIRMED", "Confirmed"
+        ARRIVED = "ARRIVED", "Arrived"
+        CALLED = "CALLED", "Called"
+        COMPLETED = "COMPLETED", "Completed"
+        CANCELLED = "CANCELLED", "Cancelled"
+        NO_SHOW = "NO_SHOW", "No-show"
+
+    # Tokens still in the queue (they hold a place and have a position).
+    ACTIVE = (Status.CONFIRMED, Status.ARRIVED, Status.CALLED)
+    # Tokens that hold or used one of the slot's places: a completed consultation used the
+    # doctor's time, so it does not free a place for someone else.
+    HOLDING_A_PLACE = (*ACTIVE, Status.COMPLETED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="tokens")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="tokens")
+    # Copied from the slot so the database can enforce the per-doctor, per-day rules.
+    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="tokens")
+    day = models.DateField(help_text="The hospital's local day of the slot.")
+    token_number = models.PositiveIntegerField()
+    category = models.CharField(max_length=16, choices=Category.choices)
+    priority = models.PositiveSmallIntegerField(help_text="Base priority of the category (1 = first).")
+    booked_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    called_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["day", "token_number"]
+        indexes = [
+            models.Index(fields=["slot", "status"]),
+            models.Index(fields=["day", "doctor"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doctor", "day", "token_number"], name="token_number_unique_per_doctor_day"
+            ),
+            models.UniqueConstraint(
+                fields=["doctor", "day", "patient"],
+                condition=Q(status__in=["CONFIRMED", "ARRIVED", "CALLED"]),
+                name="one_active_token_per_patient_doctor_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.token_number} {self.patient} ({self.get_status_display()})"
+
+    @property
+    def actual_time(self):
+        """When the consultation actually began (the patient was called in)."""
+        return self.called_at
+
+
+class WaitingListEntry(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "WAITING", "Waiting"
+        PROMOTED = "PROMOTED", "Promoted"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="waiting_entries")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="waiting_entries")
+    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="waiting_entries")
+    day = models.DateField()
+    category = models.CharField(max_length=16, choices=Category.choices)
+    priority = models.PositiveSmallIntegerField()
+    booked_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    token = models.OneToOneField(
+        Token, null=True, blank=True, on_delete=models.PROTECT, related_name="promoted_from",
+        help_text="The token this entry became when a place freed up.",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "waiting list entries"
+        ordering = ["booked_at"]
+        indexes = [models.Index(fields=["slot", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doctor", "day", "patient"],
+                condition=Q(status="WAITING"),
+                name="one_waiting_entry_per_patient_doctor_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.patient} waiting for {self.slot}"
+
+
+class QueueEvent(models.Model):
+    """Append-only record of every change to a patient's day; never updated or deleted."""
+
+    class Kind(models.TextChoices):
+        BOOKED = "BOOKED", "Booked"
+        WAITLISTED = "WAITLISTED", "Added to waiting list"
+        EMERGENCY = "EMERGENCY", "Emergency inserted"
+        PROMOTED = "PROMOTED", "Promoted from waiting list"
+        ARRIVED = "ARRIVED", "Checked in"
+        CALLED = "CALLED", "Called in"
+        RECALLED = "RECALLED", "Called again"
+        SKIPPED = "SKIPPED", "Skipped"
+        COMPLETED = "COMPLETED", "Completed"
+        CANCELLED = "CANCELLED", "Cancelled"
+        NO_SHOW = "NO_SHOW", "No-show"
+        WAITLIST_CANCELLED = "WAITLIST_CANCELLED", "Removed from waiting list"
+        DELAY_SET = "DELAY_SET", "Delay set"
+        SLOT_CANCELLED = "SLOT_CANCELLED", "Slot cancelled"
+        CAPACITY_CHANGED = "CAPACITY_CHANGED", "Capacity changed"
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="events")
+    token = models.ForeignKey(Token, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    waiting_entry = models.ForeignKey(
+        WaitingListEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()}"

@@ -1,0 +1,64 @@
+"""REST API for departments, doctors and patients (plain CRUD; no queue rules here)."""
+
+import django_filters
+from rest_framework import serializers, viewsets
+
+from scheduling.models import Department, Doctor, Patient
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "name", "created_at"]
+
+
+class DoctorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Doctor
+        fields = ["id", "name", "specialization", "department", "room", "is_active", "created_at"]
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = ["id", "name", "phone", "email", "hospital_number", "age", "sex", "created_at"]
+
+    def validate_hospital_number(self, value):
+        return value or None  # "" means "none": keeps the unique constraint to real numbers
+
+    def validate_name(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("A name is required.")
+        return value.strip()
+
+
+class DoctorFilter(django_filters.FilterSet):
+    class Meta:
+        model = Doctor
+        fields = ["department", "is_active"]
+
+
+class PatientFilter(django_filters.FilterSet):
+    phone = django_filters.CharFilter(lookup_expr="icontains")
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Patient
+        fields = ["phone", "name", "hospital_number"]
+
+
+class DepartmentViewSet(viewsets.ModelViewSet):
+    queryset = Department.objects.all()
+    serializer_class = DepartmentSerializer
+
+
+class DoctorViewSet(viewsets.ModelViewSet):
+    queryset = Doctor.objects.all()
+    serializer_class = DoctorSerializer
+    filterset_class = DoctorFilter
+
+
+class PatientViewSet(viewsets.ModelViewSet):
+    queryset = Patient.objects.all()
+    serializer_class = PatientSerializer
+    filterset_class = PatientFilter

@@ -1,0 +1,130 @@
+"""Who and when: departments, doctors, patients and the doctors' time slots."""
+
+import uuid
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+MAX_SLOT_CAPACITY = 500
+MAX_DELAY_MINUTES = 24 * 60
+
+
+class Department(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Doctor(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120)
+    specialization = models.CharField(max_length=120, blank=True)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="doctors"
+    )
+    room = models.CharField(max_length=30, blank=True)
+    # The staff login that works this doctor's queue (the Doctor role sees only its own).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="doctor",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Patient(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "F", "Female"
+        MALE = "M", "Male"
+        OTHER = "O", "Other"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120)
+    phone = models.CharField(max_length=20, blank=True, db_index=True)
+    email = models.EmailField(blank=True)
+    hospital_number = models.CharField(max_length=30, null=True, blank=True, unique=True)
+    age = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(130)]
+    )
+    sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Slot(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", "Active"
+        DELAYED = "DELAYED", "Delayed"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="slots")
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    max_capacity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SLOT_CAPACITY)]
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # This slot's own delay. Later slots of the same doctor and day inherit part of it (see
+    # queues.priority.cascade_delays); setting it again replaces it, 0 clears it.
+    delay_minutes = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_DELAY_MINUTES)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_time"]
+        indexes = [models.Index(fields=["doctor", "start_time"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="slot_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(max_capacity__gte=1, max_capacity__lte=MAX_SLOT_CAPACITY),
+                name="slot_capacity_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(delay_minutes__lte=MAX_DELAY_MINUTES), name="slot_delay_in_range"
+            ),
+        ]
+
+    def __str__(self):
+        start = timezone.localtime(self.start_time)
+        end = timezone.localtime(self.end_time)
+        return f"{self.doctor} {start:%d %b %H:%M}-{end:%H:%M}"
+
+    @property
+    def local_day(self) -> date:
+        """The hospital's local day this slot belongs to."""
+        return timezone.localdate(self.start_time)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end_time - self.start_time
+
+    @property
+    def consultation_length(self) -> timedelta:
+        return self.duration / self.max_capacity

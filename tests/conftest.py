@@ -1,0 +1,84 @@
+import os
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from scheduling.models import Department, Doctor, Patient, Slot
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if os.environ.get("CI") and skipped:
+        terminalreporter.write_line(f"CI: {len(skipped)} test(s) skipped; in CI a skipped test is a failure.", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("CI") and reporter and reporter.stats.get("skipped") and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def department(db):
+    return Department.objects.create(name="General Medicine")
+
+
+@pytest.fixture
+def doctor(department):
+    return Doctor.objects.create(name="Dr. Asha Rao", specialization="Physician", department=department, room="4")
+
+
+@pytest.fixture
+def make_patient(db):
+    counter = iter(range(1, 100000))
+
+    def make(name=None, **kwargs):
+        n = next(counter)
+        return Patient.objects.create(name=name or f"Patient {n}", phone=kwargs.pop("phone", f"98{n:08d}"), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def patient(make_patient):
+    return make_patient("Jane Doe")
+
+
+@pytest.fixture
+def make_slot(doctor):
+    """A slot starting `starts_in` from now (default: started 10 minutes ago, runs an hour)."""
+
+    def make(capacity=15, starts_in=timedelta(minutes=-10), length=timedelta(hours=1), of=None, **kwargs):
+        start = timezone.now() + starts_in
+        return Slot.objects.create(
+            doctor=of or doctor, start_time=start, end_time=start + length, max_capacity=capacity, **kwargs
+        )
+
+    return make
+
+
+@pytest.fixture
+def slot(make_slot):
+    return make_slot()
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_user("reception", password="x-test-pass-123")
+
+
+@pytest.fixture
+def api(staff_user):
+    client = APIClient()
+    client.force_authenticate(staff_user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    from tests.services import ensure_redis_url
+
+    return ensure_redis_url()

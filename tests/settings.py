@@ -1,0 +1,12 @@
+"""Test settings: the project's settings on PostgreSQL (the machine's, or an embedded one)."""
+
+from tests.services import ensure_database_url
+
+ensure_database_url()
+
+from config.settings import *  # noqa: E402,F403
+
+# Tests use the in-memory channel layer; tests of Redis itself ask for the `redis_url` fixture.
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+SECURE_SSL_REDIRECT = False
