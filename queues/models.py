@@ -69,6 +69,12 @@ class Token(models.Model):
 
     class Meta:
         ordering = ["day", "token_number"]
+        # Role permissions (granted to the Groups in migration 0002; see scheduling/roles.py).
+        permissions = [
+            ("use_desk", "Can work the reception desk"),
+            ("work_queue", "Can work a doctor's live queue"),
+            ("view_reports", "Can view daily reports"),
+        ]
         indexes = [
             models.Index(fields=["slot", "status"]),
             models.Index(fields=["day", "doctor"]),

@@ -99,6 +99,7 @@ class Slot(models.Model):
 
     class Meta:
         ordering = ["start_time"]
+        permissions = [("manage_schedules", "Can manage doctors, departments and schedules")]
         indexes = [models.Index(fields=["doctor", "start_time"])]
         constraints = [
             models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="slot_ends_after_start"),

@@ -1,0 +1,31 @@
+"""Staff roles. Each role is a Group holding permissions (created by queues migration 0002);
+pages and API endpoints check the permissions, so a superuser passes everywhere."""
+
+RECEPTION = "Reception"
+DOCTOR = "Doctor"
+MANAGER = "Manager"
+
+USE_DESK = "queues.use_desk"
+WORK_QUEUE = "queues.work_queue"
+VIEW_REPORTS = "queues.view_reports"
+MANAGE_SCHEDULES = "scheduling.manage_schedules"
+
+# Group -> permissions, as "app_label.codename".
+ROLE_PERMISSIONS = {
+    RECEPTION: [USE_DESK],
+    DOCTOR: [WORK_QUEUE],
+    MANAGER: [USE_DESK, WORK_QUEUE, VIEW_REPORTS, MANAGE_SCHEDULES, "auth.view_user", "auth.add_user", "auth.change_user"],
+}
+
+
+def doctor_for(user):
+    """The Doctor whose queue this login works, or None."""
+    return getattr(user, "doctor", None) if getattr(user, "is_authenticated", False) else None
+
+
+def can_work_doctor_queue(user, doctor) -> bool:
+    """Managers (and superusers) may open any doctor's queue; a Doctor only their own."""
+    if user.has_perm(MANAGE_SCHEDULES):
+        return True
+    own = doctor_for(user)
+    return user.has_perm(WORK_QUEUE) and own is not None and own.pk == doctor.pk
