@@ -10,3 +10,8 @@ from config.settings import *  # noqa: E402,F403
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 SECURE_SSL_REDIRECT = False
+# Browser tests serve pages through uvicorn with DEBUG off: let WhiteNoise find static files
+# in the source folders instead of a collected STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT = None
