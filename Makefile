@@ -41,9 +41,12 @@ run: seed
 test: dev-install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## Benchmarks; results are written to docs/benchmarks.md.
+## Benchmarks; each writes its section of docs/benchmarks.md.
+BENCHES ?= bookings push_latency report
 bench: dev-install
-	$(PY) -m bench
+	@for b in $(BENCHES); do \
+	  if [ -f bench/$$b.py ]; then echo "== bench.$$b"; $(PY) -m bench.$$b || exit 1; fi; \
+	done
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
