@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -74,6 +74,7 @@ class SlotSerializer(serializers.ModelSerializer):
     def get_effective_delay_minutes(self, slot) -> int:
         return self._delay(slot)
 
+    @extend_schema_field(OpenApiTypes.DATETIME)
     def get_expected_start(self, slot):
         return serializers.DateTimeField().to_representation(selectors.expected_start(slot, self._delay(slot)))
 
@@ -81,7 +82,7 @@ class SlotSerializer(serializers.ModelSerializer):
 class TokenSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.name", read_only=True)
     position = serializers.IntegerField(read_only=True, allow_null=True, help_text="Place in the serving order (1 = next).")
-    score = serializers.FloatField(read_only=True, help_text="Current final priority: base minus waiting bonus.")
+    score = serializers.SerializerMethodField(help_text="Current final priority: base minus waiting bonus (lower is served first).")
     estimated_time = serializers.DateTimeField(read_only=True, allow_null=True)
     actual_time = serializers.DateTimeField(read_only=True, allow_null=True)
 
@@ -94,11 +95,14 @@ class TokenSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_score(self, token) -> float:
+        return round(token.score, 4)
+
 
 class WaitingListEntrySerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.name", read_only=True)
     place = serializers.IntegerField(read_only=True, allow_null=True, help_text="Place on the slot's waiting list (1 = next).")
-    score = serializers.FloatField(read_only=True)
+    score = serializers.SerializerMethodField()
 
     class Meta:
         model = WaitingListEntry
@@ -107,6 +111,9 @@ class WaitingListEntrySerializer(serializers.ModelSerializer):
             "status", "token", "resolved_at", "cancel_reason", "created_at",
         ]
         read_only_fields = fields
+
+    def get_score(self, entry) -> float:
+        return round(entry.score, 4)
 
 
 class BookingRequestSerializer(serializers.Serializer):
@@ -247,6 +254,8 @@ class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
         """Cancel the slot and every booking in it; the response lists them for rebooking."""
         data = _parse(ReasonSerializer, request.data)
         result = allocation.cancel_slot(slot_id=self.get_object().pk, reason=data.get("reason", ""), by=request.user)
+        selectors.annotate_tokens(result.cancelled_tokens)
+        selectors.annotate_waiting_places(result.cancelled_entries)
         return Response(SlotCancellationSerializer(result).data)
 
     @extend_schema(responses=TokenSerializer(many=True))
