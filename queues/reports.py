@@ -1,54 +1,315 @@
-"""The daily report's figures, computed in the database. One function serves the API and the
-report page, so both always agree."""
+"""The daily report's figures, computed in the database. One function, `daily_report`, serves the
+report page, its CSV downloads and the API, so they always agree. docs/report.md says what each
+figure means.
+
+Every figure comes from a fixed number of aggregate queries (counts, sums and percentiles are
+computed by the database, grouped by doctor or by hour); Python only merges the per-doctor rows,
+of which there are as many as doctors, never as many as tokens.
+"""
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db import NotSupportedError, connections
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q, Sum
+from django.db.models.functions import ExtractHour
+from django.utils import timezone
 
 from queues.models import Category, QueueEvent, Token, WaitingListEntry
+from scheduling.models import Doctor, Slot
+
+Status = Token.Status
+
+# The two durations the report measures, each as (from timestamp, to timestamp).
+DURATIONS = {
+    "waiting": ("arrived_at", "called_at"),  # checked in at reception -> called in by the doctor
+    "consultation": ("called_at", "completed_at"),  # called in -> consultation completed
+}
+PERCENTILES = {"median": 0.5, "p90": 0.9}
 
 
-def daily_counts(*, day: date, doctor_id=None) -> dict:
-    """Tokens of one local day by category and by status, overall and per doctor."""
+# --- database expressions ---------------------------------------------------------------------
+
+
+class Seconds(Func):
+    """Seconds from the first timestamp to the second (NULL when either is NULL)."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError(f"Seconds() is not implemented for {connection.vendor}.")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        start, end = self.source_expressions
+        return Func(end, start, template="EXTRACT(EPOCH FROM (%(expressions)s))::float8", arg_joiner=" - ").as_sql(
+            compiler, connection
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        start, end = self.source_expressions
+        return Func(
+            end, start, template="((julianday(%(expressions)s)) * 86400.0)", arg_joiner=") - julianday("
+        ).as_sql(compiler, connection)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's continuous percentile (linear interpolation between the two nearest values),
+    `percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)`. NULLs are ignored; no values
+    gives NULL."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileCont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        fraction = float(fraction)
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError("A percentile's fraction is between 0 and 1.")
+        super().__init__(expression, fraction=repr(fraction), **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if connection.vendor != "postgresql":
+            raise NotSupportedError("percentile_cont needs PostgreSQL; use percentile_from_sorted().")
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+def percentile_from_sorted(values: list[float], fraction: float) -> float | None:
+    """The same interpolation as percentile_cont, over values already in ascending order."""
+    if not values:
+        return None
+    position = fraction * (len(values) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _duration(name: str) -> Seconds:
+    start, end = DURATIONS[name]
+    return Seconds(F(start), F(end))
+
+
+def _percentile_aggregates() -> dict:
+    return {
+        f"{name}_{label}": PercentileCont(_duration(name), fraction)
+        for name in DURATIONS
+        for label, fraction in PERCENTILES.items()
+    }
+
+
+def _percentiles_by_doctor(tokens) -> tuple[dict, dict]:
+    """{doctor_id: {"waiting_median": s, ...}} and the same for the whole selection.
+
+    PostgreSQL computes them with percentile_cont, grouped by doctor: two queries. Other databases
+    (SQLite, the app's default) have no percentile aggregate: one query per duration fetches the
+    durations in order, already computed by the database, and they are interpolated the same way.
+    """
+    if connections[tokens.db].vendor != "postgresql":
+        return _percentiles_from_ordered_rows(tokens)
+    aggregates = _percentile_aggregates()
+    per_doctor = {
+        row.pop("doctor_id"): row for row in tokens.order_by().values("doctor_id").annotate(**aggregates)
+    }
+    return per_doctor, tokens.order_by().aggregate(**aggregates)
+
+
+def _percentiles_from_ordered_rows(tokens) -> tuple[dict, dict]:
+    """The fallback for databases without percentile_cont; works on PostgreSQL too."""
+    per_doctor: dict = defaultdict(dict)
+    overall: dict = {}
+    for name in DURATIONS:
+        by_doctor: dict = defaultdict(list)
+        everyone = []
+        rows = (
+            tokens.annotate(seconds=_duration(name))
+            .filter(seconds__isnull=False)
+            .order_by("seconds")
+            .values_list("doctor_id", "seconds")
+        )
+        for doctor_id, seconds in rows:
+            by_doctor[doctor_id].append(seconds)
+            everyone.append(seconds)
+        for label, fraction in PERCENTILES.items():
+            overall[f"{name}_{label}"] = percentile_from_sorted(everyone, fraction)
+            for doctor_id, values in by_doctor.items():
+                per_doctor[doctor_id][f"{name}_{label}"] = percentile_from_sorted(values, fraction)
+    return dict(per_doctor), overall
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _token_counts() -> dict:
+    return {
+        "total": Count("pk"),
+        **{f"status_{s}": Count("pk", filter=Q(status=s)) for s in Status.values},
+        **{f"category_{c}": Count("pk", filter=Q(category=c)) for c in Category.values},
+        "waiting_count": Count("pk", filter=Q(arrived_at__isnull=False, called_at__isnull=False)),
+        "consultation_count": Count("pk", filter=Q(called_at__isnull=False, completed_at__isnull=False)),
+    }
+
+
+def _times(row: dict, percentiles: dict) -> dict:
+    return {
+        name: {
+            "count": row.get(f"{name}_count", 0),
+            **{label: percentiles.get(f"{name}_{label}") for label in PERCENTILES},
+        }
+        for name in DURATIONS
+    }
+
+
+def _figures(tokens: dict, slots: dict, waiting: dict) -> dict:
+    """The headline figures of one doctor, or of everyone, from their aggregate rows."""
+    booked = tokens.get("total", 0)
+    seen = tokens.get(f"status_{Status.COMPLETED}", 0)
+    no_shows = tokens.get(f"status_{Status.NO_SHOW}", 0)
+    cancelled = tokens.get(f"status_{Status.CANCELLED}", 0)
+    capacity = slots.get("capacity") or 0
+    return {
+        "booked": booked,
+        "seen": seen,
+        "no_shows": no_shows,
+        "no_show_rate": _ratio(no_shows, booked - cancelled),
+        "cancelled": cancelled,
+        "emergencies": tokens.get(f"category_{Category.EMERGENCY}", 0),
+        "promotions": waiting.get("promoted", 0),
+        "still_waiting": waiting.get("still_waiting", 0),
+        "slots": slots.get("slots", 0),
+        "cancelled_slots": slots.get("cancelled_slots", 0),
+        "capacity": capacity,
+        "utilisation": _ratio(seen, capacity),
+        "delay_minutes": slots.get("delay_minutes") or 0,
+    }
+
+
+def _hours(tokens) -> list[dict]:
+    """Arrivals (check-ins) and patients seen (completions) per hour of the hospital's clock."""
+    counts: dict = defaultdict(lambda: {"arrivals": 0, "seen": 0})
+    for key, field in (("arrivals", "arrived_at"), ("seen", "completed_at")):
+        rows = (
+            tokens.filter(**{f"{field}__isnull": False})
+            .annotate(hour=ExtractHour(field))  # in the current (hospital's) time zone
+            .order_by()
+            .values("hour")
+            .annotate(n=Count("pk"))
+            .values_list("hour", "n")
+        )
+        for hour, n in rows:
+            counts[hour][key] = n
+    if not counts:
+        return []
+    return [
+        {"hour": hour, "label": f"{hour:02d}:00", **counts.get(hour, {"arrivals": 0, "seen": 0})}
+        for hour in range(min(counts), max(counts) + 1)
+    ]
+
+
+def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
+    """Every figure of one local day's report, for everyone or one doctor or one department.
+
+    The keys date, doctor_id, total_tokens, by_category, by_status, emergencies, waiting_list,
+    delays_set and doctors are those of the API's first version; the rest came with the report page.
+    Durations are in seconds; rates are fractions (0.25 = 25%); None means "not enough data".
+    """
     tokens = Token.objects.filter(day=day)
     waiting = WaitingListEntry.objects.filter(day=day)
+    slots = Slot.objects.filter(start_time__date=day)
     events = QueueEvent.objects.filter(slot__start_time__date=day)
     if doctor_id:
-        tokens = tokens.filter(doctor_id=doctor_id)
-        waiting = waiting.filter(doctor_id=doctor_id)
-        events = events.filter(slot__doctor_id=doctor_id)
+        tokens, waiting = tokens.filter(doctor_id=doctor_id), waiting.filter(doctor_id=doctor_id)
+        slots, events = slots.filter(doctor_id=doctor_id), events.filter(slot__doctor_id=doctor_id)
+    if department_id:
+        tokens = tokens.filter(doctor__department_id=department_id)
+        waiting = waiting.filter(doctor__department_id=department_id)
+        slots = slots.filter(doctor__department_id=department_id)
+        events = events.filter(slot__doctor__department_id=department_id)
 
-    by_category = {c: 0 for c in Category.values}
-    by_category.update(dict(tokens.order_by().values_list("category").annotate(n=Count("pk"))))
-    by_status = {s: 0 for s in Token.Status.values}
-    by_status.update(dict(tokens.order_by().values_list("status").annotate(n=Count("pk"))))
+    open_slot = ~Q(status=Slot.Status.CANCELLED)
+    slot_rows = {
+        row.pop("doctor_id"): row
+        for row in slots.order_by().values("doctor_id").annotate(
+            slots=Count("pk", filter=open_slot),
+            cancelled_slots=Count("pk", filter=~open_slot),
+            capacity=Sum("max_capacity", filter=open_slot),
+            delay_minutes=Sum("delay_minutes", filter=open_slot),
+        )
+    }
+    token_rows = {
+        row.pop("doctor_id"): row for row in tokens.order_by().values("doctor_id").annotate(**_token_counts())
+    }
+    waiting_rows = {
+        row.pop("doctor_id"): row
+        for row in waiting.order_by().values("doctor_id").annotate(
+            total=Count("pk"),
+            still_waiting=Count("pk", filter=Q(status=WaitingListEntry.Status.WAITING)),
+            promoted=Count("pk", filter=Q(status=WaitingListEntry.Status.PROMOTED)),
+        )
+    }
+    doctor_percentiles, overall_percentiles = _percentiles_by_doctor(tokens)
+    doctor_ids = set(slot_rows) | set(token_rows) | set(waiting_rows)
+    doctors = Doctor.objects.filter(pk__in=doctor_ids).select_related("department").order_by("name", "pk")
 
-    per_doctor = [
-        {
-            "doctor_id": row["doctor_id"],
-            "doctor_name": row["doctor__name"],
-            "total_tokens": row["total"],
-            **{f"{s.lower()}": row[s] for s in Token.Status.values},
-        }
-        for row in tokens.order_by("doctor__name")
-        .values("doctor_id", "doctor__name")
-        .annotate(total=Count("pk"), **{s: Count("pk", filter=Q(status=s)) for s in Token.Status.values})
-    ]
-    waiting_counts = waiting.order_by().aggregate(
-        total=Count("pk"),
-        still_waiting=Count("pk", filter=Q(status=WaitingListEntry.Status.WAITING)),
-        promoted=Count("pk", filter=Q(status=WaitingListEntry.Status.PROMOTED)),
-    )
+    def summed(rows: dict) -> dict:
+        total: dict = defaultdict(int)
+        for row in rows.values():
+            for key, value in row.items():
+                total[key] += value or 0
+        return total
+
+    all_tokens, all_slots, all_waiting = summed(token_rows), summed(slot_rows), summed(waiting_rows)
+    per_doctor = []
+    for doctor in doctors:
+        row = token_rows.get(doctor.pk, {})
+        per_doctor.append({
+            "doctor_id": str(doctor.pk),
+            "doctor_name": doctor.name,
+            "department": doctor.department.name if doctor.department else "",
+            "room": doctor.room,
+            "total_tokens": row.get("total", 0),
+            **{s.lower(): row.get(f"status_{s}", 0) for s in Status.values},
+            "by_category": {c: row.get(f"category_{c}", 0) for c in Category.values},
+            **_figures(row, slot_rows.get(doctor.pk, {}), waiting_rows.get(doctor.pk, {})),
+            "times": _times(row, doctor_percentiles.get(doctor.pk, {})),
+        })
+
     return {
         "date": day.isoformat(),
         "doctor_id": str(doctor_id) if doctor_id else None,
-        "total_tokens": sum(by_category.values()),
-        "by_category": by_category,
-        "by_status": by_status,
-        "emergencies": by_category[Category.EMERGENCY],
-        "waiting_list": waiting_counts,
+        "department_id": str(department_id) if department_id else None,
+        "time_zone": timezone.get_current_timezone_name(),
+        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "total_tokens": all_tokens["total"],
+        "by_category": {c: all_tokens[f"category_{c}"] for c in Category.values},
+        "by_status": {s: all_tokens[f"status_{s}"] for s in Status.values},
+        "emergencies": all_tokens[f"category_{Category.EMERGENCY}"],
+        "waiting_list": {k: all_waiting[k] for k in ("total", "still_waiting", "promoted")},
         "delays_set": events.filter(kind=QueueEvent.Kind.DELAY_SET).count(),
+        "headline": _figures(all_tokens, all_slots, all_waiting),
+        "times": _times(all_tokens, overall_percentiles),
+        "hours": _hours(tokens),
         "doctors": per_doctor,
     }
+
+
+def daily_counts(*, day: date, doctor_id=None) -> dict:
+    """The API's first name for the report (kept for callers of v1)."""
+    return daily_report(day=day, doctor_id=doctor_id)
+
+
+def day_tokens(*, day: date, doctor_id=None, department_id=None):
+    """Every token of the day with its doctor, slot and patient, for the CSV download."""
+    tokens = Token.objects.filter(day=day)
+    if doctor_id:
+        tokens = tokens.filter(doctor_id=doctor_id)
+    if department_id:
+        tokens = tokens.filter(doctor__department_id=department_id)
+    return tokens.select_related("doctor__department", "slot", "patient").order_by("doctor__name", "token_number")
