@@ -15,12 +15,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from queues import allocation, reports, selectors
 from queues.models import Category, Token, WaitingListEntry
-from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Doctor, Slot
+from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Department, Doctor, Slot
 
 MAX_SLOT_LENGTH = timedelta(hours=24)
 
@@ -143,6 +143,7 @@ class SlotQuerySerializer(serializers.Serializer):
 class DailyReportQuerySerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="Local day, YYYY-MM-DD; default today.")
     doctor_id = serializers.UUIDField(required=False)
+    department_id = serializers.UUIDField(required=False)
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -393,14 +394,23 @@ class ReportViewSet(viewsets.ViewSet):
         parameters=[
             OpenApiParameter("date", OpenApiTypes.DATE, description="Local day, default today"),
             OpenApiParameter("doctor_id", OpenApiTypes.UUID),
+            OpenApiParameter("department_id", OpenApiTypes.UUID),
         ],
         responses=OpenApiTypes.OBJECT,
     )
     @action(detail=False, methods=["get"])
     def daily(self, request):
-        """Counts of one day's tokens by category and status, overall and per doctor."""
+        """Every figure of one day's report (the same as the report page): counts by category and
+        status, headline figures, waiting and consultation medians and p90 in seconds, hour by
+        hour, and per doctor. See docs/report.md."""
         query = _parse(DailyReportQuerySerializer, request.query_params)
-        doctor_id = query.get("doctor_id")
-        if doctor_id:
-            get_object_or_404(Doctor, pk=doctor_id)
-        return Response(reports.daily_counts(day=query.get("date") or timezone.localdate(), doctor_id=doctor_id))
+        doctor_id, department_id = query.get("doctor_id"), query.get("department_id")
+        if doctor_id and not Doctor.objects.filter(pk=doctor_id).exists():
+            raise NotFound(f"No doctor with id {doctor_id}.")
+        if department_id and not Department.objects.filter(pk=department_id).exists():
+            raise NotFound(f"No department with id {department_id}.")
+        return Response(
+            reports.daily_report(
+                day=query.get("date") or timezone.localdate(), doctor_id=doctor_id, department_id=department_id
+            )
+        )

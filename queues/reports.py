@@ -300,11 +300,6 @@ def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
     }
 
 
-def daily_counts(*, day: date, doctor_id=None) -> dict:
-    """The API's first name for the report (kept for callers of v1)."""
-    return daily_report(day=day, doctor_id=doctor_id)
-
-
 def day_tokens(*, day: date, doctor_id=None, department_id=None):
     """Every token of the day with its doctor, slot and patient, for the CSV download."""
     tokens = Token.objects.filter(day=day)
