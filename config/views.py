@@ -1,5 +1,8 @@
 from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 
 from scheduling import roles
 
@@ -15,3 +18,14 @@ def home(request):
     if user.has_perm(roles.VIEW_REPORTS):
         return redirect("/reports/daily/")
     return render(request, "no_role.html", status=403)
+
+
+@never_cache
+def healthz(request):
+    """For load balancers and uptime checks: is the app up and can it reach its database?"""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok"})
