@@ -1,0 +1,95 @@
+"""What must hold after a race, checked against the workers' outcomes and the doctor's day as
+read back from the database (workers.day_facts). Shared by the PostgreSQL and SQLite tests."""
+
+from collections import Counter, defaultdict
+
+ISSUING = ("BOOKED", "EMERGENCY", "PROMOTED")  # events that hand out a token number
+HOLDING_A_PLACE = ("CONFIRMED", "ARRIVED", "CALLED", "COMPLETED")
+ACTIVE = ("CONFIRMED", "ARRIVED", "CALLED")
+
+
+def tally(outcomes) -> Counter:
+    return Counter(o["outcome"] for o in outcomes)
+
+
+def assert_requests_overlapped(outcomes) -> None:
+    """Every worker sent its first request before any worker had finished its last one."""
+    first, last = defaultdict(lambda: float("inf")), defaultdict(float)
+    for o in outcomes:
+        first[o["worker"]] = min(first[o["worker"]], o["started"])
+        last[o["worker"]] = max(last[o["worker"]], o["ended"])
+    assert len(first) > 1
+    assert max(first.values()) < min(last.values()), "the workers ran one after another, not at once"
+
+
+def assert_every_request_answered(outcomes, sent: int, *, allowed=("confirmed", "waitlisted", "refused")) -> None:
+    """One answer per request, each a booking or a refusal a receptionist can read; no request
+    died on a constraint, a deadlock or "database is locked"."""
+    assert len(outcomes) == sent
+    failures = [f"{o['error']}: {o['message']}" for o in outcomes if o["outcome"] == "failed"]
+    assert failures == []
+    assert {o["outcome"] for o in outcomes} <= set(allowed)
+    assert all(o["message"] for o in outcomes if o["outcome"] == "refused")
+
+
+def assert_numbers_unique_and_never_reused(facts) -> None:
+    """Token numbers: distinct over the doctor's day (cancelled tokens included), exactly
+    1..last with nothing skipped, and handed out in increasing order: none is ever reused."""
+    numbers = [t["number"] for t in facts["tokens"]]
+    assert len(numbers) == len(set(numbers)), "a token number was handed out twice"
+    (last,) = facts["ledgers"].values() or [0]
+    assert sorted(numbers) == list(range(1, last + 1))
+    number_of = {t["id"]: t["number"] for t in facts["tokens"]}
+    issued = [number_of[e["token"]] for e in facts["events"] if e["kind"] in ISSUING]
+    assert issued == sorted(issued) and len(issued) == len(numbers)
+
+
+def assert_one_active_booking_per_patient(facts) -> None:
+    bookings = Counter(t["patient"] for t in facts["tokens"] if t["status"] in ACTIVE)
+    bookings.update(e["patient"] for e in facts["entries"] if e["status"] == "WAITING")
+    assert [p for p, n in bookings.items() if n > 1] == []
+
+
+def assert_one_event_per_outcome(facts) -> None:
+    """Each token was issued by exactly one event, each waiting entry was created by exactly one."""
+    issued = Counter(e["token"] for e in facts["events"] if e["kind"] in ISSUING)
+    assert issued == Counter(t["id"] for t in facts["tokens"])
+    listed = Counter(e["entry"] for e in facts["events"] if e["kind"] == "WAITLISTED")
+    assert listed == Counter(e["id"] for e in facts["entries"])
+
+
+def assert_capacity_race(outcomes, facts, *, capacity: int, patients: list[str]) -> None:
+    """N patients booked one slot at once: `capacity` confirmed with numbers 1..capacity, the
+    rest on the waiting list, nothing lost, one event per outcome."""
+    sent = len(patients)
+    assert_every_request_answered(outcomes, sent)
+    assert tally(outcomes) == {"confirmed": capacity, "waitlisted": sent - capacity}
+    confirmed = {o["patient"]: o["number"] for o in outcomes if o["outcome"] == "confirmed"}
+    assert sorted(confirmed.values()) == list(range(1, capacity + 1))
+
+    tokens, entries = facts["tokens"], facts["entries"]
+    assert {t["patient"]: t["number"] for t in tokens} == confirmed
+    assert {t["status"] for t in tokens} == {"CONFIRMED"}
+    assert {e["patient"] for e in entries} == {o["patient"] for o in outcomes if o["outcome"] == "waitlisted"}
+    assert {e["status"] for e in entries} == {"WAITING"}
+    # Nothing lost, nobody twice: every patient ends with exactly one booking.
+    assert len(tokens) + len(entries) == sent
+    assert sorted([t["patient"] for t in tokens] + [e["patient"] for e in entries]) == sorted(patients)
+    assert Counter(e["kind"] for e in facts["events"]) == {"BOOKED": capacity, "WAITLISTED": sent - capacity}
+    assert_one_event_per_outcome(facts)
+    assert_numbers_unique_and_never_reused(facts)
+
+
+def assert_double_bookings_refused(outcomes, facts, *, patients: list[str]) -> None:
+    """Each patient asked twice at the same moment: one booking, one AlreadyBooked refusal."""
+    assert_every_request_answered(outcomes, 2 * len(patients))
+    answers = defaultdict(list)
+    for o in outcomes:
+        answers[o["patient"]].append(o["outcome"] if o["outcome"] != "refused" else o["error"])
+    for patient in patients:
+        assert sorted(answers[patient]) in (["AlreadyBooked", "confirmed"], ["AlreadyBooked", "waitlisted"]), answers[patient]
+    booked = Counter(t["patient"] for t in facts["tokens"] if t["status"] in ACTIVE)
+    booked.update(e["patient"] for e in facts["entries"] if e["status"] == "WAITING")
+    assert booked == Counter(patients), "every patient has exactly one active booking"
+    assert_one_event_per_outcome(facts)
+    assert_numbers_unique_and_never_reused(facts)

@@ -1,0 +1,42 @@
+"""200 patients book one slot of capacity 15 at the same moment, from 8 processes."""
+
+from tests.concurrency import invariants
+from tests.concurrency.workers import BOOKING_CATEGORIES, day_facts, open_clinic, race
+
+CAPACITY = 15
+PATIENTS = 200
+
+
+def booking_requests(clinic):
+    (slot,) = clinic["slots"]
+    return [
+        ("book", {"slot": slot, "patient": patient, "category": BOOKING_CATEGORIES[n % len(BOOKING_CATEGORIES)]})
+        for n, patient in enumerate(clinic["patients"])
+    ]
+
+
+def test_it_confirms_exactly_capacity_and_waitlists_the_rest(test_database_url):
+    clinic = open_clinic(capacities=[CAPACITY], patients=PATIENTS)
+
+    outcomes = race(test_database_url, booking_requests(clinic))
+
+    invariants.assert_requests_overlapped(outcomes)
+    invariants.assert_capacity_race(
+        outcomes, day_facts(doctor=clinic["doctor"]), capacity=CAPACITY, patients=clinic["patients"]
+    )
+
+
+def test_control_without_the_locks_the_race_breaks_the_invariants(test_database_url):
+    """Proves the test above can fail: with the slot lock and the ledger lock replaced by plain
+    reads, concurrent bookings overfill the slot or collide on token numbers."""
+    clinic = open_clinic(capacities=[CAPACITY], patients=PATIENTS)
+
+    outcomes = race(test_database_url, booking_requests(clinic), unlocked=True)
+
+    invariants.assert_requests_overlapped(outcomes)
+    facts = day_facts(doctor=clinic["doctor"])
+    numbers = [t["number"] for t in facts["tokens"]]
+    collisions = [o for o in outcomes if o.get("error") == "IntegrityError"]
+    overfilled = len(facts["tokens"]) > CAPACITY
+    duplicated = len(numbers) != len(set(numbers))
+    assert overfilled or duplicated or collisions, f"no race seen: {invariants.tally(outcomes)}"

@@ -1,0 +1,239 @@
+"""Worker processes for the race tests.
+
+Spawned children import this module, point Django at the test database (DATABASE_URL) and fire
+their share of requests at the allocation service once every worker is ready (a Barrier), so
+the requests really overlap. The parent gets one outcome per request back.
+
+Nothing Django is imported at module level: a child must set its environment first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import time
+import traceback
+from datetime import timedelta
+from urllib.parse import quote
+
+WORKERS = 8
+BARRIER_TIMEOUT = 60
+RESULT_TIMEOUT = 120
+SETTINGS_MODULE = "tests.settings"
+# Requests the booking races cycle through (EMERGENCY goes over capacity: it has its own op).
+BOOKING_CATEGORIES = ("WALKIN", "ONLINE", "FOLLOWUP", "PRIORITY_PAID")
+
+
+# --- in the parent ------------------------------------------------------------------------------
+
+
+def database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database Django is connected to (the test database)."""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password, safe='')}" if password else user
+    host = quote(settings_dict.get("HOST") or "", safe="")  # pgserver's host is a socket directory
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{auth}@{host}{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+def deal(requests: list, workers: int = WORKERS) -> list[list]:
+    """Request k goes to worker k % workers at place k // workers: neighbours in `requests`
+    are sent at the same moment by different processes."""
+    return [requests[w::workers] for w in range(workers)]
+
+
+def race(url: str, requests: list, *, workers: int = WORKERS, unlocked: bool = False) -> list[dict]:
+    """Run `requests` ((op, kwargs) pairs) from `workers` spawned processes at once; returns
+    one outcome per request."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(workers)
+    results = ctx.Queue()
+    processes = [
+        ctx.Process(target=serve, args=(url, w, share, barrier, results, unlocked), daemon=True)
+        for w, share in enumerate(deal(requests, workers))
+    ]
+    for process in processes:
+        process.start()
+    try:
+        outcomes = []
+        for _ in processes:
+            report = results.get(timeout=RESULT_TIMEOUT)
+            if "crash" in report:
+                raise AssertionError(f"worker {report['worker']} crashed:\n{report['crash']}")
+            outcomes.extend(report["outcomes"])
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+    return outcomes
+
+
+def run_in_process(url: str, function: str, **kwargs):
+    """Call one function of this module in a fresh process on the database at `url` (SQLite
+    tests: the parent itself is connected to PostgreSQL)."""
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    process = ctx.Process(target=_call, args=(url, function, kwargs, results), daemon=True)
+    process.start()
+    try:
+        ok, value = results.get(timeout=RESULT_TIMEOUT)
+    finally:
+        process.join(timeout=10)
+    if not ok:
+        raise AssertionError(f"{function} failed in its process:\n{value}")
+    return value
+
+
+# --- in a child -----------------------------------------------------------------------------
+
+
+def _setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url  # tests.settings starts no server when it is set
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    import django
+
+    django.setup()
+
+
+def _call(url, function, kwargs, results):
+    try:
+        _setup(url)
+        results.put((True, globals()[function](**kwargs)))
+    except BaseException:
+        results.put((False, traceback.format_exc()))
+
+
+def serve(url, worker, requests, barrier, results, unlocked):
+    try:
+        _setup(url)
+        from django.db import connection
+
+        connection.ensure_connection()  # connecting is not part of the race
+        outcomes = []
+        with _without_locks() if unlocked else contextlib.nullcontext():
+            barrier.wait(timeout=BARRIER_TIMEOUT)
+            for op, kwargs in requests:
+                outcomes.append({"worker": worker, **_perform(op, kwargs)})
+        connection.close()
+        results.put({"worker": worker, "outcomes": outcomes})
+    except BaseException:
+        barrier.abort()
+        results.put({"worker": worker, "crash": traceback.format_exc()})
+
+
+def _perform(op: str, kwargs: dict) -> dict:
+    from queues import allocation
+    from queues.errors import AllocationError
+
+    outcome = {"op": op, **kwargs, "started": time.time()}
+    try:
+        if op == "book":
+            result = allocation.book_token(
+                slot_id=kwargs["slot"], patient_id=kwargs["patient"], category=kwargs["category"]
+            )
+            if result.confirmed:
+                outcome.update(outcome="confirmed", token=str(result.token.pk), number=result.token.token_number)
+            else:
+                outcome.update(outcome="waitlisted", entry=str(result.waiting_entry.pk))
+        elif op == "emergency":
+            token = allocation.insert_emergency(slot_id=kwargs["slot"], patient_id=kwargs["patient"])
+            outcome.update(outcome="confirmed", token=str(token.pk), number=token.token_number)
+        elif op == "cancel":
+            token = allocation.cancel_token(token_id=kwargs["token"], reason="race test")
+            outcome.update(outcome="cancelled", number=token.token_number)
+        else:
+            raise ValueError(f"unknown op {op!r}")
+    except AllocationError as exc:
+        outcome.update(outcome="refused", error=type(exc).__name__, message=exc.message)
+    except Exception as exc:  # a violated constraint, a lock error: what the tests look for
+        outcome.update(outcome="failed", error=type(exc).__name__, message=str(exc))
+    outcome["ended"] = time.time()
+    return outcome
+
+
+@contextlib.contextmanager
+def _without_locks(widen: float = 0.002):
+    """The control: allocation's slot lock and ledger lock replaced by plain reads."""
+    from unittest import mock
+
+    from django.db import transaction
+
+    from queues import allocation
+    from queues.models import DoctorDay
+    from scheduling.models import Slot
+
+    @contextlib.contextmanager
+    def slot_read(slot_id):
+        with transaction.atomic():
+            slot = Slot.objects.get(pk=slot_id)
+            time.sleep(widen)
+            yield slot
+
+    def ledger_read(slot):
+        ledger, _ = DoctorDay.objects.get_or_create(doctor_id=slot.doctor_id, day=slot.local_day)
+        time.sleep(widen)
+        return ledger.pk, ledger.last_token_number
+
+    with mock.patch.object(allocation, "_slot_locked", slot_read), mock.patch.object(allocation, "_lock_day", ledger_read):
+        yield
+
+
+# --- data, in whichever process is connected to the database --------------------------------
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def fresh_clinic(*, capacities: list[int], patients: int) -> dict:
+    """Migrate an empty database (SQLite tests), then open the clinic in it."""
+    migrate()
+    return open_clinic(capacities=capacities, patients=patients)
+
+
+def open_clinic(*, capacities: list[int], patients: int) -> dict:
+    """One doctor with a slot per capacity, all started ten minutes ago and running an hour (so
+    they share one local day even near midnight), and `patients` patients. Returns ids as str."""
+    from django.utils import timezone
+
+    from scheduling.models import Doctor, Patient, Slot
+
+    doctor = Doctor.objects.create(name="Dr. Race", specialization="Physician", room="7")
+    start = timezone.now() - timedelta(minutes=10)
+    slots = [
+        Slot.objects.create(doctor=doctor, start_time=start, end_time=start + timedelta(hours=1), max_capacity=c)
+        for c in capacities
+    ]
+    people = Patient.objects.bulk_create(
+        Patient(name=f"Racer {n}", phone=f"97{n:08d}") for n in range(1, patients + 1)
+    )
+    return {"doctor": str(doctor.pk), "slots": [str(s.pk) for s in slots], "patients": [str(p.pk) for p in people]}
+
+
+def day_facts(*, doctor: str) -> dict:
+    """Everything the doctor's day holds, as plain data, in the order things happened."""
+    from queues.models import DoctorDay, QueueEvent, Token, WaitingListEntry
+
+    tokens = [
+        {"id": str(t.pk), "slot": str(t.slot_id), "patient": str(t.patient_id), "number": t.token_number,
+         "status": t.status, "category": t.category, "day": str(t.day)}
+        for t in Token.objects.filter(doctor_id=doctor).order_by("token_number")
+    ]
+    entries = [
+        {"id": str(e.pk), "slot": str(e.slot_id), "patient": str(e.patient_id), "status": e.status,
+         "category": e.category, "token": str(e.token_id) if e.token_id else None}
+        for e in WaitingListEntry.objects.filter(doctor_id=doctor)
+    ]
+    events = [
+        {"id": e.id, "kind": e.kind, "slot": str(e.slot_id), "token": str(e.token_id) if e.token_id else None,
+         "entry": str(e.waiting_entry_id) if e.waiting_entry_id else None}
+        for e in QueueEvent.objects.filter(slot__doctor_id=doctor).order_by("id")
+    ]
+    ledgers = list(DoctorDay.objects.filter(doctor_id=doctor).values_list("day", "last_token_number"))
+    return {"tokens": tokens, "entries": entries, "events": events,
+            "ledgers": {str(day): last for day, last in ledgers}}
