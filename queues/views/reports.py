@@ -1,0 +1,134 @@
+"""The printable daily report (Manager role): the page, and its two CSV downloads.
+
+Thin views: parse the filters, ask queues.reports for the figures, render. A malformed date or an
+unknown doctor re-renders the page with the reason (status 400), never a 500.
+"""
+
+import csv
+import itertools
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from queues import reports, svg
+from queues.models import Category
+from queues.report_forms import ReportFilterForm
+from queues.report_tables import DoctorReportTable, minutes, percent
+from scheduling.roles import VIEW_REPORTS
+
+PAGE = "queues/reports/daily.html"
+
+
+def reports_required(view):
+    return login_required(permission_required(VIEW_REPORTS, raise_exception=True)(view))
+
+
+def _filters(request):
+    """(form, query) where query holds day, doctor_id and department_id, or None if invalid."""
+    form = ReportFilterForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    return form, {
+        "day": data["date"] or timezone.localdate(),
+        "doctor_id": data["doctor"].pk if data["doctor"] else None,
+        "department_id": data["department"].pk if data["department"] else None,
+    }
+
+
+@reports_required
+def daily_report(request):
+    form, query = _filters(request)
+    context = {"form": form, "nav": "reports"}
+    if query is None:
+        return render(request, PAGE, context, status=400)
+    report = reports.daily_report(**query)
+    headline, times = report["headline"], report["times"]
+    context.update(
+        report=report,
+        day=query["day"],
+        filters=form.describe(),
+        query_string=request.GET.urlencode(),
+        generated_at=timezone.localtime(),
+        is_future=query["day"] > timezone.localdate(),
+        no_show_rate=percent(headline["no_show_rate"]),
+        utilisation=percent(headline["utilisation"]),
+        times=[
+            (label, {k: minutes(v) if k != "count" else v for k, v in times[name].items()})
+            for name, label in (("waiting", "Waiting (checked in → called)"),
+                                ("consultation", "Consultation (called → completed)"))
+        ],
+        table=DoctorReportTable(report),
+        hour_chart=svg.hour_chart(report["hours"]),
+        category_chart=svg.category_chart(
+            [(Category(c).label, n) for c, n in report["by_category"].items()]
+        ),
+    )
+    return render(request, PAGE, context)
+
+
+def _csv_response(rows, filename: str) -> HttpResponse:
+    # Built in memory: a day's tokens are a few megabytes at most, and a plain response needs no
+    # database access after the view returns (which streaming under ASGI would).
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    csv.writer(response).writerows(rows)
+    return response
+
+
+def _bad_filters(form) -> HttpResponse:
+    reasons = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+    return HttpResponse(f"Bad report filters. {reasons}\n", status=400, content_type="text/plain; charset=utf-8")
+
+
+@reports_required
+def doctors_csv(request):
+    """The per-doctor table as CSV: the page's columns, durations in minutes, one row per doctor."""
+    form, query = _filters(request)
+    if query is None:
+        return _bad_filters(form)
+    report = reports.daily_report(**query)
+    rows = DoctorReportTable(report).as_values()
+    return _csv_response(rows, f"opd-report-{query['day']}-doctors.csv")
+
+
+TOKEN_COLUMNS = [
+    ("day", lambda t: t.day.isoformat()),
+    ("doctor", lambda t: t.doctor.name),
+    ("department", lambda t: t.doctor.department.name if t.doctor.department else ""),
+    ("room", lambda t: t.doctor.room),
+    ("slot_start", lambda t: _local(t.slot.start_time)),
+    ("slot_end", lambda t: _local(t.slot.end_time)),
+    ("token_number", lambda t: t.token_number),
+    ("patient", lambda t: t.patient.name),
+    ("hospital_number", lambda t: t.patient.hospital_number or ""),
+    ("category", lambda t: t.category),
+    ("status", lambda t: t.status),
+    *[(name, (lambda field: lambda t: _local(getattr(t, field)))(name))
+      for name in ("booked_at", "arrived_at", "called_at", "completed_at", "cancelled_at", "no_show_at")],
+    ("waiting_minutes", lambda t: _minutes_between(t.arrived_at, t.called_at)),
+    ("consultation_minutes", lambda t: _minutes_between(t.called_at, t.completed_at)),
+    ("cancel_reason", lambda t: t.cancel_reason),
+]
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
+def _minutes_between(start, end):
+    return round((end - start).total_seconds() / 60, 1) if start and end else ""
+
+
+@reports_required
+def tokens_csv(request):
+    """Every token of the day, one row each with all its timestamps (hospital's local time)."""
+    form, query = _filters(request)
+    if query is None:
+        return _bad_filters(form)
+    tokens = reports.day_tokens(**query).iterator(chunk_size=2000)
+    header = [name for name, _ in TOKEN_COLUMNS]
+    rows = ([get(t) for _, get in TOKEN_COLUMNS] for t in tokens)
+    return _csv_response(itertools.chain([header], rows), f"opd-report-{query['day']}-tokens.csv")
