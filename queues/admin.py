@@ -3,7 +3,7 @@ allocation service; editing tokens here would bypass its locks and rules."""
 
 from django.contrib import admin
 
-from queues.models import DoctorDay, QueueEvent, Token, WaitingListEntry
+from queues.models import Display, DoctorDay, QueueEvent, Token, WaitingListEntry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,3 +46,15 @@ class QueueEventAdmin(ReadOnlyAdmin):
 class DoctorDayAdmin(ReadOnlyAdmin):
     list_display = ["doctor", "day", "last_token_number"]
     list_filter = ["day"]
+
+
+@admin.register(Display)
+class DisplayAdmin(admin.ModelAdmin):
+    """Boards are managed at /displays/ (rotate and revoke push to open screens); the admin is
+    for looking them up."""
+
+    list_display = ["name", "department", "language", "chime", "speech", "active", "created_at"]
+    list_filter = ["active", "language", "department"]
+    search_fields = ["name"]
+    filter_horizontal = ["doctors"]
+    readonly_fields = ["key", "key_rotated_at", "created_at"]

@@ -546,3 +546,27 @@ def change_capacity(*, slot_id, max_capacity: int, by=None) -> Slot:
         _fill_free_places(slot, now, by)
         _changed(slot, "capacity_changed")
         return slot
+
+
+def call_next_for_doctor(*, doctor_id, day=None, by=None) -> Token:
+    """Call the doctor's next patient across today's slots: the first checked-in patient of the
+    earliest slot that has one. A patient still with the doctor in another slot is completed
+    first (within one slot, `call_next` does that itself). One slot lock per transaction."""
+    day = day or timezone.localdate()
+    slots = list(
+        selectors.slots_for_day(day=day, doctor_id=doctor_id).exclude(status=Slot.Status.CANCELLED).order_by("start_time")
+    )
+    waiting = list(
+        Token.objects.filter(slot__in=slots, status__in=(Status.ARRIVED, Status.CONFIRMED))
+        .values_list("slot_id", "status")
+    )
+    arrived_slots = {slot_id for slot_id, status in waiting if status == Status.ARRIVED}
+    target = next((s for s in slots if s.pk in arrived_slots), None)
+    if target is None:
+        booked = sum(1 for _, status in waiting if status == Status.CONFIRMED)
+        hint = (f"{booked} booked patient(s) have not checked in yet; reception checks them in."
+                if booked else "The queue is empty.")
+        raise NobodyArrived(f"Nobody has checked in to call. {hint}")
+    for token_id in Token.objects.filter(slot__in=slots, status=Status.CALLED).exclude(slot=target).values_list("pk", flat=True):
+        complete_token(token_id=token_id, by=by)
+    return call_next(slot_id=target.pk, by=by)

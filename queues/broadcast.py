@@ -3,8 +3,19 @@
 Services call `queue_changed(...)` inside their transaction; the push runs only once the
 transaction commits (so nothing rolled back is ever announced), and a failed push is logged,
 never raised (so a broken Redis never undoes a booking).
+
+Each change is rendered once, here, and the HTML is sent to the groups that show it:
+- `doctor_group(doctor_id)`: the doctor's page (the queue fragment, swapped by id);
+- `board_doctor_group(doctor_id, language)`: every board showing that doctor in that language
+  (the doctor's row, plus a call announcement when a token is called);
+- `DESK_GROUP`: reception desks (a small JSON note; their panels refresh themselves).
+Screens never query the database for a pushed change; they only do on (re)connect.
 """
 
+from __future__ import annotations
+
+import asyncio
+import json
 import logging
 from functools import partial
 
@@ -14,10 +25,26 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+DESK_GROUP = "desk"
+ANNOUNCED_KINDS = {"called", "recalled"}
+
 
 def doctor_group(doctor_id) -> str:
-    """Channel-layer group of everything showing one doctor's queue."""
+    """Channel-layer group of every doctor's page showing one doctor's queue."""
     return f"doctor.{doctor_id}"
+
+
+def board_group(display_id) -> str:
+    """Channel-layer group of the open screens of one Display (for revocation and set-up changes)."""
+    return f"board.{display_id}"
+
+
+def board_doctor_group(doctor_id, language: str) -> str:
+    """Channel-layer group of the boards that show one doctor's row in one language."""
+    return f"board.{doctor_id}.{language}"
+
+
+# --- scheduling (inside the service's transaction) --------------------------------------------
 
 
 def queue_changed(*, doctor_id, slot_id, kind: str) -> None:
@@ -27,12 +54,60 @@ def queue_changed(*, doctor_id, slot_id, kind: str) -> None:
     )
 
 
+def display_changed(*, display_id) -> None:
+    """A Display was edited, rotated or revoked: its open screens recheck their key and resync."""
+    transaction.on_commit(partial(publish_display_change, display_id=display_id), robust=True)
+
+
+# --- publishing (after commit) ----------------------------------------------------------------
+
+
+def queue_change_messages(*, doctor_id: str, slot_id: str, kind: str) -> list[tuple[str, dict]]:
+    """Render what changed, once per fragment, as (group, message) pairs."""
+    from queues.models import Display
+    from queues.views.board import render_board_update
+    from queues.views.doctor import render_queue_fragment
+    from scheduling.models import Doctor
+
+    doctor = Doctor.objects.select_related("department").get(pk=doctor_id)
+    messages = [
+        (doctor_group(doctor_id), {"type": "live.html", "html": render_queue_fragment(doctor)}),
+        (DESK_GROUP, {"type": "live.text", "text": json.dumps(
+            {"event": "queue-changed", "kind": kind, "doctor_id": doctor_id, "slot_id": slot_id})}),
+    ]
+    for language in Display.languages_showing(doctor):
+        html = render_board_update(doctor, language, announce=kind in ANNOUNCED_KINDS)
+        messages.append((board_doctor_group(doctor_id, language), {"type": "live.html", "html": html}))
+    return messages
+
+
 def publish_queue_change(*, doctor_id: str, slot_id: str, kind: str) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {"type": "queue.changed", "doctor_id": doctor_id, "slot_id": slot_id, "kind": kind}
     try:
-        async_to_sync(layer.group_send)(doctor_group(doctor_id), message)
+        messages = queue_change_messages(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
     except Exception:
-        logger.warning("Could not push %s for doctor %s", kind, doctor_id, exc_info=True)
+        logger.exception("Could not render the %s change for doctor %s", kind, doctor_id)
+        return
+    _send(messages, what=f"{kind} for doctor {doctor_id}")
+
+
+def publish_display_change(*, display_id) -> None:
+    _send([(board_group(display_id), {"type": "display.changed"})], what=f"display {display_id} change")
+
+
+def _send(messages: list[tuple[str, dict]], *, what: str) -> None:
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+    try:
+        async_to_sync(_group_send_all)(layer, messages)
+    except Exception:
+        logger.warning("Could not push %s", what, exc_info=True)
+
+
+async def _group_send_all(layer, messages) -> None:
+    results = await asyncio.gather(
+        *(layer.group_send(group, message) for group, message in messages), return_exceptions=True
+    )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise failures[0]

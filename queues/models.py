@@ -178,3 +178,57 @@ class QueueEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()}"
+
+
+def new_display_key() -> str:
+    """An unguessable key for a board's URL (192 bits)."""
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+class Display(models.Model):
+    """A waiting-room TV board: which doctors it shows and how, reached by a secret URL key."""
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", "English"
+        HINDI = "hi", "हिन्दी (Hindi)"
+
+    MAX_DOCTORS = 8
+
+    name = models.CharField(max_length=80)
+    department = models.ForeignKey(
+        "scheduling.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="displays",
+        help_text="Show this department's doctors (and any chosen below).",
+    )
+    doctors = models.ManyToManyField(Doctor, blank=True, related_name="displays")
+    key = models.CharField(max_length=64, unique=True, default=new_display_key, editable=False)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    chime = models.BooleanField(default=True, help_text="Play a chime when a token is called.")
+    speech = models.BooleanField(default=True, help_text="Speak the call aloud (browser speech synthesis).")
+    active = models.BooleanField(default=True, help_text="A revoked display's link stops working at once.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    key_rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def shown_doctors(self):
+        """The active doctors this board shows (chosen ones and the department's), by room order."""
+        q = Q(pk__in=self.doctors.values("pk"))
+        if self.department_id:
+            q |= Q(department_id=self.department_id)
+        if not self.department_id and not self.doctors.exists():
+            q = Q()  # nothing chosen: every doctor
+        return Doctor.objects.filter(q, is_active=True).order_by("name")[: self.MAX_DOCTORS]
+
+    @classmethod
+    def languages_showing(cls, doctor) -> list[str]:
+        """The languages of the active displays that may show this doctor (one query)."""
+        shows = Q(doctors=doctor) | Q(department__isnull=True, doctors__isnull=True)
+        if doctor.department_id:
+            shows |= Q(department_id=doctor.department_id)
+        return sorted(set(cls.objects.filter(shows, active=True).values_list("language", flat=True)))

@@ -1,3 +1,11 @@
-"""Websocket routes (the consumers come with the live-queue pages)."""
+"""Websocket routes (mounted by config/asgi.py behind the origin check and session auth)."""
 
-websocket_urlpatterns = []
+from django.urls import path
+
+from queues import consumers
+
+websocket_urlpatterns = [
+    path("ws/board/<str:key>/", consumers.BoardConsumer.as_asgi()),
+    path("ws/doctor/<uuid:doctor_id>/", consumers.DoctorConsumer.as_asgi()),
+    path("ws/desk/", consumers.DeskConsumer.as_asgi()),
+]

@@ -5,6 +5,7 @@ bonus keeps changing the order while patients wait."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
@@ -147,3 +148,95 @@ def slots_for_day(*, day: date, doctor_id=None):
     if doctor_id:
         qs = qs.filter(doctor_id=doctor_id)
     return qs
+
+
+# --- live screens: the doctor's day and the waiting-room boards -----------------------------------
+
+
+@dataclass
+class DoctorDayQueue:
+    """Everything the doctor's page shows, read in a fixed number of queries."""
+
+    doctor: object
+    day: date
+    slots: list  # today's slots, each with .effective_delay
+    current: list  # CALLED tokens (normally one), with the doctor now
+    queue: list  # CONFIRMED and ARRIVED tokens: slot by slot, each slot in serving order
+    waiting: list  # WAITING entries, slot by slot, each list in promotion order
+    recent: list  # tokens called earlier today, latest first
+    delay_slot: Slot | None  # the slot a "running late" notice is about (now or next)
+    delay_minutes: int
+
+    @property
+    def arrived_count(self) -> int:
+        return sum(1 for t in self.queue if t.status == Token.Status.ARRIVED)
+
+
+def doctor_day_queue(*, doctor, day: date | None = None, now: datetime | None = None, recent: int = 4) -> DoctorDayQueue:
+    now = now or timezone.now()
+    day = day or timezone.localdate(now)
+    slots = [s for s in slots_for_day(day=day, doctor_id=doctor.pk).order_by("start_time") if s.status != Slot.Status.CANCELLED]
+    delays = effective_delays(slots)
+    for s in slots:
+        s.effective_delay = delays.get(s.id, 0)
+    slot_ids = [s.id for s in slots]
+    by_slot: dict = defaultdict(list)
+    current = []
+    for t in Token.objects.filter(slot_id__in=slot_ids, status__in=Token.ACTIVE).select_related("patient"):
+        by_slot[t.slot_id].append(t)
+    queue = []
+    for s in slots:
+        for t in annotate_queue(s, by_slot[s.id], s.effective_delay, now):
+            t.slot_obj = s
+            (current if t.status == Token.Status.CALLED else queue).append(t)
+    waiting_by_slot: dict = defaultdict(list)
+    for e in WaitingListEntry.objects.filter(slot_id__in=slot_ids, status=WaitingListEntry.Status.WAITING).select_related("patient"):
+        waiting_by_slot[e.slot_id].append(e)
+    waiting = []
+    for s in slots:
+        for e in annotate_waiting(waiting_by_slot[s.id], now):
+            e.slot_obj = s
+            waiting.append(e)
+    earlier = list(
+        Token.objects.filter(doctor=doctor, day=day, called_at__isnull=False)
+        .exclude(status=Token.Status.CALLED)
+        .order_by("-called_at")
+        .only("id", "token_number", "called_at", "status")[:recent]
+    )
+    delay_slot = next(
+        (s for s in slots if now < s.end_time + timedelta(minutes=s.effective_delay)), None
+    )
+    return DoctorDayQueue(
+        doctor=doctor, day=day, slots=slots, current=current, queue=queue, waiting=waiting, recent=earlier,
+        delay_slot=delay_slot, delay_minutes=delay_slot.effective_delay if delay_slot else 0,
+    )
+
+
+@dataclass
+class BoardRow:
+    """One doctor on a public board: numbers and rooms only, never names of patients."""
+
+    doctor: object
+    now_calling: int | None
+    next_numbers: list
+    recent_numbers: list
+    delay_minutes: int
+
+
+def board_row(*, doctor, now: datetime | None = None, upcoming: int = 5) -> BoardRow:
+    now = now or timezone.now()
+    day_queue = doctor_day_queue(doctor=doctor, now=now, recent=3)
+    latest = max(day_queue.current, key=lambda t: t.called_at or now, default=None)
+    return BoardRow(
+        doctor=doctor,
+        now_calling=latest.token_number if latest else None,
+        next_numbers=[t.token_number for t in day_queue.queue[:upcoming]],
+        recent_numbers=[t.token_number for t in day_queue.recent],
+        delay_minutes=day_queue.delay_minutes,
+    )
+
+
+def board_state(*, display, now: datetime | None = None) -> list[BoardRow]:
+    """The rows of a display's board, one per doctor it shows."""
+    now = now or timezone.now()
+    return [board_row(doctor=d, now=now) for d in display.shown_doctors()]

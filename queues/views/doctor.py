@@ -1,0 +1,138 @@
+"""The doctor's live queue page (/doctor/): who is in, who is next, and the actions a doctor
+takes during a clinic. Every action goes through the allocation service; the page itself is
+kept current by pushes over /ws/doctor/<id>/ (see queues/broadcast.py)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from queues import allocation, selectors
+from queues.errors import AllocationError
+from queues.models import Token
+from scheduling.models import Doctor
+from scheduling.roles import MANAGE_SCHEDULES, WORK_QUEUE, can_work_doctor_queue, doctor_for
+
+TEMPLATE = "queues/doctor.html"
+
+# POST /doctor/tokens/<id>/<action>/ -> (service, what the doctor is told)
+TOKEN_ACTIONS = {
+    "complete": (allocation.complete_token, "Token {n} completed."),
+    "recall": (allocation.recall_token, "Token {n} called again."),
+    "skip": (allocation.skip_token, "Token {n} skipped: back in the queue at their place."),
+    "no-show": (allocation.mark_no_show, "Token {n} marked as a no-show."),
+}
+
+
+def queue_context(doctor) -> dict:
+    return {"doctor": doctor, "q": selectors.doctor_day_queue(doctor=doctor), "now": timezone.now()}
+
+
+def render_queue_fragment(doctor) -> str:
+    """The #doctor-queue fragment, rendered once per change for every open page of this doctor."""
+    return render_to_string(f"{TEMPLATE}#queue", queue_context(doctor))
+
+
+def _doctor_or_403(request, doctor_id) -> Doctor:
+    doctor = get_object_or_404(Doctor, pk=doctor_id)
+    if not can_work_doctor_queue(request.user, doctor):
+        raise PermissionDenied("You may only work your own queue.")
+    return doctor
+
+
+@login_required
+def doctor_home(request):
+    """A Doctor goes straight to their own queue; a manager picks a doctor."""
+    own = doctor_for(request.user)
+    if own is not None and request.user.has_perm(WORK_QUEUE):
+        return redirect("queues:doctor-queue", doctor_id=own.pk)
+    if not request.user.has_perm(MANAGE_SCHEDULES):
+        raise PermissionDenied("This login is not linked to a doctor.")
+    doctors = Doctor.objects.filter(is_active=True).select_related("department")
+    return render(request, "queues/doctor_pick.html", {"doctors": doctors, "nav": "doctor"})
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def doctor_queue(request, doctor_id):
+    doctor = _doctor_or_403(request, doctor_id)
+    context = queue_context(doctor)
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#queue", context)
+    context.update(nav="doctor", live_socket=f"/ws/doctor/{doctor.pk}/")
+    return render(request, TEMPLATE, context)
+
+
+def _respond(request, doctor, *, ok: str | None = None, error: str | None = None):
+    """After an action: the fresh fragment (and a message) for htmx, a redirect otherwise."""
+    if request.htmx:
+        context = queue_context(doctor) | {"flash": error or ok, "flash_error": bool(error)}
+        return render(request, "queues/doctor_action.html", context, status=200)
+    if error:
+        messages.error(request, error)
+    elif ok:
+        messages.success(request, ok)
+    return redirect("queues:doctor-queue", doctor_id=doctor.pk)
+
+
+@login_required
+@require_POST
+def call_next(request, doctor_id):
+    doctor = _doctor_or_403(request, doctor_id)
+    try:
+        token = allocation.call_next_for_doctor(doctor_id=doctor.pk, by=request.user)
+    except AllocationError as exc:
+        return _respond(request, doctor, error=exc.message)
+    return _respond(request, doctor, ok=f"Token {token.token_number} called in.")
+
+
+@login_required
+def token_action(request, token_id, action):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    token = get_object_or_404(Token.objects.select_related("doctor"), pk=token_id)
+    doctor = _doctor_or_403(request, token.doctor_id)
+    if action not in TOKEN_ACTIONS:
+        return _respond(request, doctor, error="Unknown action.")
+    service, done = TOKEN_ACTIONS[action]
+    try:
+        service(token_id=token.pk, by=request.user)
+    except AllocationError as exc:
+        return _respond(request, doctor, error=exc.message)
+    return _respond(request, doctor, ok=done.format(n=token.token_number))
+
+
+@login_required
+@require_POST
+def set_delay(request, doctor_id):
+    doctor = _doctor_or_403(request, doctor_id)
+    slot_id = request.POST.get("slot")
+    if not doctor.slots.filter(pk=slot_id).exists() if _is_uuid(slot_id) else True:
+        return _respond(request, doctor, error="Choose one of today's slots.")
+    try:
+        minutes = int(request.POST.get("delay_minutes", ""))
+    except ValueError:
+        return _respond(request, doctor, error="Enter the delay in whole minutes (0 clears it).")
+    try:
+        allocation.delay_slot(slot_id=slot_id, delay_minutes=minutes, by=request.user)
+    except AllocationError as exc:
+        return _respond(request, doctor, error=exc.message)
+    ok = f"Running {minutes} min late: estimated times moved." if minutes else "Delay cleared."
+    return _respond(request, doctor, ok=ok)
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

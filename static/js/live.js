@@ -1,0 +1,104 @@
+// Live updates over a websocket: <script src="live.js" data-socket="/ws/..."> on any page.
+// - Connects to data-socket; reconnects by itself with exponential backoff (and jitter).
+// - Shows a discreet "reconnecting" mark ([data-live-mark], or one it adds) while down.
+// - An HTML message replaces the elements with the same ids (server-rendered fragments),
+//   then fires "live:swapped" on each; any other message fires "queue-changed" on <body>
+//   so panels with hx-trigger="queue-changed from:body" refresh.
+// - Close code 4403 (no longer allowed, e.g. a revoked board key) or a failed handshake
+//   whose page now answers 4xx: reload, so the page says why.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var path = script && script.dataset.socket;
+  if (!path) return;
+  var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
+  var attempt = 0, socket = null, timer = null, everOpened = false;
+
+  function mark() {
+    var el = document.querySelector("[data-live-mark]");
+    if (!el) {
+      el = document.createElement("div");
+      el.setAttribute("data-live-mark", "");
+      el.className = "live-mark live-mark-floating";
+      el.setAttribute("role", "status");
+      el.textContent = "Reconnecting…";
+      el.style.cssText = "position:fixed;right:1rem;bottom:1rem;z-index:1080;background:#ffc107;color:#000;" +
+        "border-radius:1rem;padding:.1rem .7rem;font-size:.85rem";
+      el.hidden = true;
+      document.body.appendChild(el);
+    }
+    return el;
+  }
+  function setConnected(ok) {
+    mark().hidden = ok;
+    document.documentElement.dataset.live = ok ? "open" : "down";
+  }
+
+  function swapFragments(html) {
+    var tpl = document.createElement("template");
+    tpl.innerHTML = html;
+    var swapped = [];
+    Array.prototype.slice.call(tpl.content.children).forEach(function (fresh) {
+      var old = fresh.id && document.getElementById(fresh.id);
+      if (!old) return;
+      fresh.removeAttribute("hx-swap-oob");
+      old.replaceWith(fresh);
+      if (window.htmx) window.htmx.process(fresh);
+      swapped.push(fresh);
+    });
+    swapped.forEach(function (el) {
+      el.dispatchEvent(new CustomEvent("live:swapped", { bubbles: true, detail: { id: el.id } }));
+    });
+  }
+
+  function onMessage(event) {
+    var data = event.data;
+    if (typeof data === "string" && data.trim().charAt(0) === "<") {
+      swapFragments(data);
+    } else if (window.htmx) {
+      window.htmx.trigger(document.body, "queue-changed");
+    } else {
+      document.body.dispatchEvent(new CustomEvent("queue-changed", { bubbles: true }));
+    }
+  }
+
+  function pageStillAllowed() {
+    return fetch(location.href, { method: "HEAD", credentials: "same-origin", redirect: "manual" })
+      .then(function (r) { return r.ok; })
+      .catch(function () { return true; });  // server down: keep trying
+  }
+
+  function schedule() {
+    if (timer) return;
+    attempt += 1;
+    var delay = Math.min(30000, 500 * Math.pow(2, Math.min(attempt, 6)));
+    delay = delay / 2 + Math.random() * delay / 2;
+    timer = setTimeout(function () { timer = null; connect(); }, delay);
+  }
+
+  function connect() {
+    var opened = false;
+    try {
+      socket = new WebSocket(url);
+    } catch (e) {
+      setConnected(false);
+      schedule();
+      return;
+    }
+    socket.onopen = function () { opened = everOpened = true; attempt = 0; setConnected(true); };
+    socket.onmessage = onMessage;
+    socket.onclose = function (event) {
+      socket = null;
+      setConnected(false);
+      if (event.code === 4403) { location.reload(); return; }
+      if (!opened && everOpened && attempt > 0) {
+        pageStillAllowed().then(function (ok) { if (ok) schedule(); else location.reload(); });
+        return;
+      }
+      schedule();
+    };
+  }
+
+  window.addEventListener("online", function () { if (!socket) { clearTimeout(timer); timer = null; connect(); } });
+  connect();
+})();
