@@ -44,7 +44,7 @@ def hour_chart(hours: list[dict], width: int = 640, height: int = 220) -> SafeSt
     """Grouped bars per hour of the hospital's clock: arrivals (check-ins) and patients seen."""
     if not hours:
         return _empty(width, height, "No check-ins or completed consultations on this day.")
-    left, right, top, bottom = 34, 8, 22, 28
+    left, right, top, bottom = 34, 8, 34, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = _nice_ceiling(max(max(h["arrivals"], h["seen"]) for h in hours))
     group = plot_w / len(hours)
