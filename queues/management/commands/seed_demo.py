@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from queues import allocation
 from queues.errors import AlreadyBooked
-from queues.models import Token
+from queues.models import Display, Token
 from scheduling.models import Department, Doctor, Patient, Slot
 
 DOCTORS = [
@@ -50,6 +50,7 @@ class Command(BaseCommand):
             slots = self._slots(doctors)
         self._bookings(slots, patients)
         self._users(doctors[0])
+        self._displays(doctors)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(doctors)} doctors, today's slots, {len(patients)} patients."))
 
     def _doctors(self):
@@ -135,3 +136,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {username:<10} password: {password}")
         else:
             self.stdout.write("Demo logins already exist: reception, doctor, manager, admin (passwords unchanged).")
+
+    def _displays(self, doctors):
+        """One waiting-room board for every doctor; prints each board's full URL on its own line."""
+        if not Display.objects.exists():
+            Display.objects.create(name="Main waiting hall").doctors.set(doctors)
+        base = os.environ.get("BOARD_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}").rstrip("/")
+        self.stdout.write("Waiting-room boards (open on a TV; no login):")
+        for display in Display.objects.filter(active=True):
+            self.stdout.write(f"{base}/board/{display.key}/")
