@@ -94,32 +94,30 @@ def doctors_csv(request):
     return _csv_response(rows, f"opd-report-{query['day']}-doctors.csv")
 
 
-TOKEN_COLUMNS = [
-    ("day", lambda t: t.day.isoformat()),
-    ("doctor", lambda t: t.doctor.name),
-    ("department", lambda t: t.doctor.department.name if t.doctor.department else ""),
-    ("room", lambda t: t.doctor.room),
-    ("slot_start", lambda t: _local(t.slot.start_time)),
-    ("slot_end", lambda t: _local(t.slot.end_time)),
-    ("token_number", lambda t: t.token_number),
-    ("patient", lambda t: t.patient.name),
-    ("hospital_number", lambda t: t.patient.hospital_number or ""),
-    ("category", lambda t: t.category),
-    ("status", lambda t: t.status),
-    *[(name, (lambda field: lambda t: _local(getattr(t, field)))(name))
-      for name in ("booked_at", "arrived_at", "called_at", "completed_at", "cancelled_at", "no_show_at")],
-    ("waiting_minutes", lambda t: _minutes_between(t.arrived_at, t.called_at)),
-    ("consultation_minutes", lambda t: _minutes_between(t.called_at, t.completed_at)),
-    ("cancel_reason", lambda t: t.cancel_reason),
-]
-
-
-def _local(moment) -> str:
-    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+TIMESTAMPS = ("slot__start_time", "slot__end_time", "booked_at", "arrived_at", "called_at", "completed_at",
+              "cancelled_at", "no_show_at")
+# CSV header -> field of queues.reports.TOKEN_FIELDS.
+TOKEN_COLUMNS = {
+    "day": "day", "doctor": "doctor__name", "department": "doctor__department__name", "room": "doctor__room",
+    "slot_start": "slot__start_time", "slot_end": "slot__end_time", "token_number": "token_number",
+    "patient": "patient__name", "hospital_number": "patient__hospital_number", "category": "category",
+    "status": "status", "booked_at": "booked_at", "arrived_at": "arrived_at", "called_at": "called_at",
+    "completed_at": "completed_at", "cancelled_at": "cancelled_at", "no_show_at": "no_show_at",
+}
 
 
 def _minutes_between(start, end):
     return round((end - start).total_seconds() / 60, 1) if start and end else ""
+
+
+def _token_row(token: dict, tz) -> list:
+    waiting = _minutes_between(token["arrived_at"], token["called_at"])
+    consultation = _minutes_between(token["called_at"], token["completed_at"])
+    for field in TIMESTAMPS:  # the hospital's local time, as ISO 8601 with its offset
+        if token[field]:
+            token[field] = token[field].astimezone(tz).isoformat(timespec="seconds")
+    cells = [token[field] if token[field] is not None else "" for field in TOKEN_COLUMNS.values()]
+    return [*cells, waiting, consultation, token["cancel_reason"]]
 
 
 @reports_required
@@ -128,7 +126,8 @@ def tokens_csv(request):
     form, query = _filters(request)
     if query is None:
         return _bad_filters(form)
+    tz = timezone.get_current_timezone()
     tokens = reports.day_tokens(**query).iterator(chunk_size=2000)
-    header = [name for name, _ in TOKEN_COLUMNS]
-    rows = ([get(t) for _, get in TOKEN_COLUMNS] for t in tokens)
+    header = [*TOKEN_COLUMNS, "waiting_minutes", "consultation_minutes", "cancel_reason"]
+    rows = (_token_row(t, tz) for t in tokens)
     return _csv_response(itertools.chain([header], rows), f"opd-report-{query['day']}-tokens.csv")
