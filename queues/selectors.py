@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
+from django.db.models import Count
 from django.utils import timezone
 
 from queues import priority
@@ -148,6 +149,40 @@ def slots_for_day(*, day: date, doctor_id=None):
     if doctor_id:
         qs = qs.filter(doctor_id=doctor_id)
     return qs
+
+
+def slot_board(*, day: date, now: datetime | None = None) -> list[Slot]:
+    """The day's slots of active doctors, by doctor then time, each with what the desk shows:
+    .held (places taken), .waiting (waiting-list length), .effective_delay (minutes), .ended
+    and .has_room (open for a confirmed booking). Four queries whatever the number of slots."""
+    now = now or timezone.now()
+    slots = list(slots_for_day(day=day).filter(doctor__is_active=True).order_by("doctor__name", "start_time"))
+    ids = [s.id for s in slots]
+    held = dict(
+        Token.objects.filter(slot_id__in=ids, status__in=Token.HOLDING_A_PLACE)
+        .order_by().values_list("slot_id").annotate(n=Count("id"))
+    )
+    waiting = dict(
+        WaitingListEntry.objects.filter(slot_id__in=ids, status=WaitingListEntry.Status.WAITING)
+        .order_by().values_list("slot_id").annotate(n=Count("id"))
+    )
+    delays = effective_delays(slots)
+    for s in slots:
+        s.held = held.get(s.id, 0)
+        s.waiting = waiting.get(s.id, 0)
+        s.effective_delay = delays.get(s.id, 0)
+        s.ended = has_ended(s, now, s.effective_delay)
+        s.open = s.status != Slot.Status.CANCELLED and not s.ended
+        s.has_room = s.open and s.held < s.max_capacity
+    return slots
+
+
+def preselected_slot(slots: Iterable[Slot]) -> Slot | None:
+    """The slot a booking goes to unless staff choose another: among one doctor's annotated
+    slots (see slot_board), the current or next one with room, else the first still open
+    (its waiting list)."""
+    slots = [s for s in slots if s.open]
+    return next((s for s in slots if s.has_room), slots[0] if slots else None)
 
 
 # --- live screens: the doctor's day and the waiting-room boards -----------------------------------

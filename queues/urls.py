@@ -1,12 +1,24 @@
 from django.urls import path
 
+from queues.views import desk, reports, slip
 from queues.views import board, displays, doctor
-
-from queues.views import reports
 
 app_name = "queues"
 
 urlpatterns = [
+    # Reception desk
+    path("desk/", desk.desk, name="desk"),
+    path("desk/book/", desk.book, name="desk-book"),
+    path("desk/booked/", desk.result, name="desk-result"),
+    path("desk/patients/", desk.register_patient, name="desk-register"),
+    path("desk/emergency/", desk.emergency, name="desk-emergency"),
+    path("desk/tokens/<uuid:token_id>/check-in/", desk.check_in, name="desk-check-in"),
+    path("desk/tokens/<uuid:token_id>/no-show/", desk.no_show, name="desk-no-show"),
+    path("desk/tokens/<uuid:token_id>/cancel/", desk.cancel_token, name="desk-cancel-token"),
+    path("desk/slots/<uuid:slot_id>/delay/", desk.delay, name="desk-delay"),
+    path("desk/slots/<uuid:slot_id>/cancel/", desk.cancel_slot, name="desk-cancel-slot"),
+    path("desk/waiting/<uuid:entry_id>/cancel/", desk.cancel_waiting, name="desk-cancel-waiting"),
+    path("tokens/<uuid:token_id>/slip/", slip.slip, name="token-slip"),
     # Daily report
     path("reports/daily/", reports.daily_report, name="daily-report"),
     path("reports/daily/doctors.csv", reports.doctors_csv, name="daily-report-doctors-csv"),

@@ -1,0 +1,97 @@
+"""Role checks for pages and the API (roles are Groups with permissions: scheduling/roles.py).
+
+Pages: anonymous users go to the login page; a logged-in user without the role gets 403.
+API: anonymous requests get 401/403; each viewset names the permission it needs.
+"""
+
+from django.contrib.auth.decorators import login_required, permission_required
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from scheduling import roles
+
+STAFF_ROLES = (roles.USE_DESK, roles.WORK_QUEUE, roles.VIEW_REPORTS, roles.MANAGE_SCHEDULES)
+
+
+def role_required(perm: str):
+    """Page decorator: login first, then the role's permission (403 without it)."""
+
+    def decorate(view):
+        return login_required(permission_required(perm, raise_exception=True)(view))
+
+    return decorate
+
+
+def is_staff_member(user) -> bool:
+    return bool(user and user.is_authenticated and any(user.has_perm(p) for p in STAFF_ROLES))
+
+
+class _Needs(BasePermission):
+    perm = ""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm(self.perm))
+
+
+class UsesDesk(_Needs):
+    """Patients, bookings and token actions at reception."""
+
+    perm = roles.USE_DESK
+
+
+class ViewsReports(_Needs):
+    perm = roles.VIEW_REPORTS
+
+
+class ManagesSchedulesOrReads(BasePermission):
+    """Doctors, departments and slots: any staff role reads; only managers write."""
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            return is_staff_member(request.user)
+        return bool(request.user and request.user.is_authenticated and request.user.has_perm(roles.MANAGE_SCHEDULES))
+
+
+class SlotActions(ManagesSchedulesOrReads):
+    """Slots: reading for any staff role; creating and capacity for managers; the desk's slot
+    actions (delay, cancel) for reception; calling the next patient for whoever works the
+    doctor's queue (and only that doctor's)."""
+
+    DESK_ACTIONS = {"delay", "cancel"}
+    QUEUE_ACTIONS = {"call_next"}
+
+    def has_permission(self, request, view):
+        action = getattr(view, "action", None)
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if action in self.DESK_ACTIONS:
+            return user.has_perm(roles.USE_DESK)
+        if action in self.QUEUE_ACTIONS:
+            return user.has_perm(roles.WORK_QUEUE)
+        return super().has_permission(request, view)
+
+    def has_object_permission(self, request, view, obj):
+        if getattr(view, "action", None) in self.QUEUE_ACTIONS:
+            return roles.can_work_doctor_queue(request.user, obj.doctor)
+        return True
+
+
+class TokenActions(BasePermission):
+    """Tokens: booking, cancelling, check-in and no-show are the desk's; the doctor's actions
+    (complete, skip, recall, no-show) belong to whoever works that doctor's queue."""
+
+    QUEUE_ACTIONS = {"complete", "skip", "recall", "no_show"}
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if getattr(view, "action", None) in self.QUEUE_ACTIONS:
+            return user.has_perm(roles.USE_DESK) or user.has_perm(roles.WORK_QUEUE)
+        return user.has_perm(roles.USE_DESK)
+
+    def has_object_permission(self, request, view, obj):
+        if getattr(view, "action", None) in self.QUEUE_ACTIONS and not request.user.has_perm(roles.USE_DESK):
+            return roles.can_work_doctor_queue(request.user, obj.doctor)
+        return True

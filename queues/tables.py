@@ -1,0 +1,41 @@
+"""Desk tables (django-tables2): a slot's queue in serving order and its waiting list."""
+
+import django_tables2 as tables
+from django.utils import timezone
+
+
+class _LocalTime(tables.Column):
+    def render(self, value):
+        return f"{timezone.localtime(value):%H:%M}"
+
+
+class QueueTable(tables.Table):
+    position = tables.Column(verbose_name="Pos.")
+    token_number = tables.Column(verbose_name="Token")
+    patient = tables.Column(accessor="patient__name", verbose_name="Patient")
+    category = tables.Column(accessor="get_category_display", verbose_name="Category")
+    status = tables.Column(accessor="get_status_display", verbose_name="Status")
+    estimated_time = _LocalTime(verbose_name="Est.")
+    actions = tables.TemplateColumn(template_name="queues/desk_token_actions.html", verbose_name="Actions")
+
+    class Meta:
+        orderable = False  # the serving order is the order
+        template_name = "django_tables2/bootstrap5.html"
+        attrs = {"class": "table table-sm align-middle mb-0", "id": "queue-table"}
+        empty_text = "Nobody booked yet."
+        row_attrs = {"data-status": lambda record: record.status}
+
+
+class WaitingTable(tables.Table):
+    place = tables.Column(verbose_name="Place")
+    patient = tables.Column(accessor="patient__name", verbose_name="Patient")
+    phone = tables.Column(accessor="patient__phone", verbose_name="Phone")
+    category = tables.Column(accessor="get_category_display", verbose_name="Category")
+    booked_at = _LocalTime(verbose_name="Since")
+    actions = tables.TemplateColumn(template_name="queues/desk_waiting_actions.html", verbose_name="Actions")
+
+    class Meta:
+        orderable = False
+        template_name = "django_tables2/bootstrap5.html"
+        attrs = {"class": "table table-sm align-middle mb-0", "id": "waiting-table"}
+        empty_text = "Nobody on the waiting list."

@@ -1,0 +1,379 @@
+"""The reception desk: find or register a patient, book, and look after today's slots.
+
+Thin views: parse the form, call the allocation service, render. One page (desk.html) with its
+fragments as partials; HTMX requests get the fragment named by their target. Dialog steps
+(cancel a token, delay or cancel a slot, confirm an emergency) live in desk_action.html.
+"""
+
+import uuid
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from config.permissions import role_required
+from queues import allocation, selectors
+from queues.errors import AllocationError
+from queues.filters import PatientSearch
+from queues.forms import BookingForm, DelayForm, PatientForm, ReasonForm
+from queues.models import Token, WaitingListEntry
+from queues.tables import QueueTable, WaitingTable
+from scheduling.models import Patient, Slot
+from scheduling.roles import USE_DESK
+
+PAGE = "queues/desk.html"
+ACTION = "queues/desk_action.html"
+LIVE_SOCKET = "/ws/desk/"
+RECENT_REQUESTS = 50  # booking forms remembered per session, so a resent form books once
+CANCEL_REASONS = ["Patient asked to cancel", "Booked in error", "Patient unwell, will come another day", "Doctor unavailable"]
+
+desk_required = role_required(USE_DESK)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _board():
+    """Today's slots grouped by doctor: [(doctor, [slots])], with each slot's counts."""
+    grouped = defaultdict(list)
+    for slot in selectors.slot_board(day=timezone.localdate()):
+        grouped[slot.doctor].append(slot)
+    return list(grouped.items())
+
+
+def _doctor_slots(board, doctor_id):
+    return next((slots for doctor, slots in board if str(doctor.pk) == str(doctor_id)), [])
+
+
+def _poll_seconds():
+    return getattr(settings, "DESK_POLL_SECONDS", 15)
+
+
+def _patient_from(value):
+    return Patient.objects.filter(pk=value).first() if _valid_uuid(value) else None
+
+
+def _booking_form(board, *, patient=None, doctor_id=None, data=None):
+    open_slots = [s for _, slots in board for s in slots if s.open]
+    if data is not None:
+        return BookingForm(data, slots=open_slots)
+    slots = [s for s in _doctor_slots(board, doctor_id) if s.open]
+    chosen = selectors.preselected_slot(slots)
+    initial = {"patient": patient, "doctor": doctor_id, "slot": chosen, "request_id": uuid.uuid4()}
+    return BookingForm(initial=initial, slots=open_slots)
+
+
+def _slot_context(board, slot_id):
+    """The slot panel: the chosen slot (with the board's counts), its queue and waiting list."""
+    slot = next((s for _, slots in board for s in slots if str(s.pk) == str(slot_id)), None)
+    if slot is None and _valid_uuid(slot_id):  # another day's slot, or a doctor no longer active
+        found = Slot.objects.filter(pk=slot_id).first()
+        slot = found and next(s for s in selectors.slot_board(day=found.local_day) if s.pk == found.pk)
+    if not slot:
+        return {"panel_slot": None}
+    return {
+        "panel_slot": slot,
+        "queue_table": QueueTable(selectors.queue_for_slot(slot=slot)),
+        "waiting_table": WaitingTable(selectors.waiting_list_for_slot(slot=slot)),
+    }
+
+
+def _search(q):
+    if not q or not q.strip():
+        return None
+    return PatientSearch({"q": q}, queryset=Patient.objects.all()).qs[:8]
+
+
+def _page_context(request, **extra):
+    board = _board()
+    q = request.GET.get("q", "").strip()[:100]
+    patient = extra.pop("patient", None) or _patient_from(request.GET.get("patient"))
+    doctor_id = request.GET.get("doctor") or request.POST.get("doctor")
+    doctor_id = doctor_id if _valid_uuid(doctor_id) else None
+    results = _search(q)
+    context = {
+        "nav": "desk",
+        "live_socket": LIVE_SOCKET,
+        "poll_seconds": _poll_seconds(),
+        "board": board,
+        "q": q,
+        "results": results,
+        "register_form": PatientForm(initial=_register_initial(q)) if results is not None and not results else None,
+        "patient": patient,
+        "form": extra.pop("form", None) or _booking_form(board, patient=patient, doctor_id=doctor_id),
+        "doctor_slots": [s for s in _doctor_slots(board, doctor_id) if s.open],
+        "now": timezone.now(),
+        **_slot_context(board, request.GET.get("slot")),
+    }
+    context.update(extra)
+    return context
+
+
+def _register_initial(q):
+    """Whatever was searched for becomes the phone or the name of the new patient."""
+    digits = q.replace(" ", "").lstrip("+")
+    return {"phone": q} if digits.isdigit() else {"name": q}
+
+
+@require_GET
+@desk_required
+@vary_on_headers("HX-Request", "HX-Target")
+def desk(request):
+    context = _page_context(request)
+    if request.htmx and request.htmx.target in {"patient-results", "book-panel", "slot-field", "slot-board", "slot-panel"}:
+        return render(request, f"{PAGE}#{request.htmx.target}", context)
+    return render(request, PAGE, context)
+
+
+# --- booking ------------------------------------------------------------------------------------
+
+
+def _book_panel(request, status=200, **extra):
+    """The booking panel after a POST: for HTMX just the fragment, else the whole page."""
+    context = _page_context(request, **extra)
+    template = f"{PAGE}#book-panel" if request.htmx else PAGE
+    return render(request, template, context, status=status)
+
+
+def _result_for(kind, pk):
+    if kind == "token":
+        token = Token.objects.select_related("patient", "slot__doctor").get(pk=pk)
+        return {"result_token": selectors.annotate_tokens([token])[0]}
+    entry = WaitingListEntry.objects.select_related("patient", "slot__doctor").get(pk=pk)
+    return {"result_entry": selectors.annotate_waiting_places([entry])[0]}
+
+
+def _booked(request, kind, pk, request_id=None):
+    if request_id:
+        seen = request.session.get("desk_requests", {})
+        seen[str(request_id)] = [kind, str(pk)]
+        request.session["desk_requests"] = dict(list(seen.items())[-RECENT_REQUESTS:])
+    if not request.htmx:  # post/redirect/get: reloading the result page books nothing
+        return redirect(f"{reverse('queues:desk-result')}?{kind}={pk}")
+    response = _book_panel(request, **_result_for(kind, pk))
+    return trigger_client_event(trigger_client_event(response, "queue-changed"), "booked")
+
+
+def _refused(request, form, message, patient):
+    form.add_error(None, message)
+    return _book_panel(request, form=form, patient=patient, status=200 if request.htmx else 409)
+
+
+@require_POST
+@desk_required
+def book(request):
+    board = _board()
+    form = _booking_form(board, data=request.POST)
+    patient = _patient_from(request.POST.get("patient"))
+    if not form.is_valid():
+        return _book_panel(request, form=form, patient=patient, status=200 if request.htmx else 400)
+    data = form.cleaned_data
+    seen = request.session.get("desk_requests", {}).get(str(data["request_id"])) if data["request_id"] else None
+    if seen:  # the same form sent again (double click, resend): show the first result
+        return _booked(request, *seen)
+    slot = data["slot"] or selectors.preselected_slot(_doctor_slots(board, data["doctor"].pk))
+    if slot is None:
+        return _refused(request, form, f"{data['doctor'].name} has no open slot left today.", patient)
+    try:
+        result = allocation.book_token(
+            slot_id=slot.pk, patient_id=data["patient"].pk, category=data["category"], by=request.user
+        )
+    except AllocationError as exc:
+        return _refused(request, form, exc.message, patient)
+    if result.confirmed:
+        return _booked(request, "token", result.token.pk, data["request_id"])
+    return _booked(request, "entry", result.waiting_entry.pk, data["request_id"])
+
+
+@require_GET
+@desk_required
+def result(request):
+    """Where a booking without JavaScript lands (post/redirect/get)."""
+    kind = "token" if "token" in request.GET else "entry"
+    pk = request.GET.get(kind)
+    model = Token if kind == "token" else WaitingListEntry
+    if not _valid_uuid(pk) or not model.objects.filter(pk=pk).exists():
+        raise Http404("No such booking.")
+    return render(request, PAGE, _page_context(request, **_result_for(kind, pk)))
+
+
+def _valid_uuid(value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@require_POST
+@desk_required
+def register_patient(request):
+    form = PatientForm(request.POST)
+    if not form.is_valid():
+        context = _page_context(request, register_form=form, results=[], q=request.POST.get("name", ""))
+        if request.htmx:
+            response = render(request, f"{PAGE}#patient-results", context)
+            response["HX-Retarget"] = "#patient-results"
+            response["HX-Reswap"] = "outerHTML"
+            return response
+        return render(request, PAGE, context, status=400)
+    patient = form.save()
+    if not request.htmx:
+        return redirect(f"{reverse('queues:desk')}?patient={patient.pk}")
+    return _book_panel(request, patient=patient)
+
+
+@require_POST
+@desk_required
+def emergency(request):
+    """Emergency insertion, in two deliberate steps: confirm where it goes, then insert."""
+    board = _board()
+    patient = _patient_from(request.POST.get("patient"))
+    doctor_slots = _doctor_slots(board, request.POST.get("doctor"))
+    slot = next((s for s in doctor_slots if str(s.pk) == request.POST.get("slot") and s.open), None)
+    slot = slot or _first_open(doctor_slots)
+    if patient is None or slot is None:
+        if patient is None:
+            error = "Find the patient first."
+        elif doctor_slots:
+            error = f"{doctor_slots[0].doctor.name} has no open slot left today."
+        else:
+            error = "Choose the doctor first."
+        return _dialog(request, "emergency", {"error": error})
+    if "confirmed" not in request.POST:
+        return _dialog(request, "emergency", {"confirm": True, "patient": patient, "slot": slot})
+    try:
+        token = allocation.insert_emergency(slot_id=slot.pk, patient_id=patient.pk, by=request.user)
+    except AllocationError as exc:
+        return _dialog(request, "emergency", {"error": exc.message})
+    return _booked(request, "token", token.pk)
+
+
+def _first_open(slots):
+    return next((s for s in slots if s.open), None)
+
+
+# --- dialogs and actions --------------------------------------------------------------------------
+
+
+def _dialog(request, step, context, status=200):
+    """A deliberate step (a confirmation or a small form): in the desk's dialog for HTMX, else
+    as a page of its own."""
+    context = {"nav": "desk", "step": step, "reasons": CANCEL_REASONS, **context}
+    if request.htmx:
+        response = render(request, f"{ACTION}#action", context)
+        response["HX-Retarget"] = "#desk-dialog-body"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    return render(request, ACTION, context, status=status)
+
+
+def _done(request, message, *, slot_id, level="success"):
+    """After an action: HTMX refreshes the panels and shows the message; without JavaScript
+    the desk reloads on the slot with the message."""
+    if request.htmx:
+        response = HttpResponse("")
+        response["HX-Reswap"] = "none"
+        if level == "success":
+            trigger_client_event(response, "queue-changed")
+        return trigger_client_event(response, "desk-notice", {"message": message, "level": level})
+    getattr(messages, "success" if level == "success" else "error")(request, message)
+    return redirect(f"{reverse('queues:desk')}?slot={slot_id}")
+
+
+def _token(token_id):
+    return get_object_or_404(Token.objects.select_related("patient", "slot__doctor"), pk=token_id)
+
+
+def _token_step(request, token_id, service, done):
+    token = _token(token_id)
+    try:
+        service(token_id=token.pk, by=request.user)
+    except AllocationError as exc:
+        return _done(request, exc.message, slot_id=token.slot_id, level="danger")
+    return _done(request, f"Token {token.token_number} ({token.patient.name}) {done}.", slot_id=token.slot_id)
+
+
+@require_POST
+@desk_required
+def check_in(request, token_id):
+    return _token_step(request, token_id, allocation.check_in, "checked in")
+
+
+@require_POST
+@desk_required
+def no_show(request, token_id):
+    return _token_step(request, token_id, allocation.mark_no_show, "marked as a no-show")
+
+
+@require_http_methods(["GET", "POST"])
+@desk_required
+def cancel_token(request, token_id):
+    token = _token(token_id)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            allocation.cancel_token(token_id=token.pk, reason=form.cleaned_data["reason"], by=request.user)
+        except AllocationError as exc:
+            return _done(request, exc.message, slot_id=token.slot_id, level="danger")
+        return _done(request, f"Token {token.token_number} ({token.patient.name}) cancelled.", slot_id=token.slot_id)
+    return _dialog(request, "cancel-token", {"form": form, "token": token}, status=400 if form.errors else 200)
+
+
+def _slot(slot_id):
+    return get_object_or_404(Slot.objects.select_related("doctor"), pk=slot_id)
+
+
+@require_http_methods(["GET", "POST"])
+@desk_required
+def delay(request, slot_id):
+    slot = _slot(slot_id)
+    form = DelayForm(request.POST or None, initial={"delay_minutes": slot.delay_minutes})
+    if request.method == "POST" and form.is_valid():
+        minutes = form.cleaned_data["delay_minutes"]
+        try:
+            allocation.delay_slot(slot_id=slot.pk, delay_minutes=minutes, by=request.user)
+        except AllocationError as exc:
+            return _done(request, exc.message, slot_id=slot.pk, level="danger")
+        start = timezone.localtime(slot.start_time)
+        what = f"delayed by {minutes} min; later slots follow" if minutes else "back on time"
+        return _done(request, f"{slot.doctor.name}'s {start:%H:%M} slot is {what}.", slot_id=slot.pk)
+    return _dialog(request, "delay", {"form": form, "slot": slot}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@desk_required
+def cancel_slot(request, slot_id):
+    slot = _slot(slot_id)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = allocation.cancel_slot(slot_id=slot.pk, reason=form.cleaned_data["reason"], by=request.user)
+        except AllocationError as exc:
+            return _dialog(request, "cancel-slot", {"form": form, "slot": slot, "error": exc.message})
+        response = _dialog(request, "slot-cancelled", {"slot": slot, "outcome": outcome})
+        return trigger_client_event(response, "queue-changed") if request.htmx else response
+    held = selectors.queue_for_slot(slot=slot)
+    waiting = selectors.waiting_list_for_slot(slot=slot)
+    context = {"form": form, "slot": slot, "held": held, "waiting": waiting}
+    return _dialog(request, "cancel-slot", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@desk_required
+def cancel_waiting(request, entry_id):
+    entry = get_object_or_404(WaitingListEntry.objects.select_related("patient"), pk=entry_id)
+    try:
+        allocation.cancel_waiting_entry(entry_id=entry.pk, reason="Removed at the desk", by=request.user)
+    except AllocationError as exc:
+        return _done(request, exc.message, slot_id=entry.slot_id, level="danger")
+    return _done(request, f"{entry.patient.name} removed from the waiting list.", slot_id=entry.slot_id)
+
+
