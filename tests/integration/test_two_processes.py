@@ -1,0 +1,70 @@
+"""Two web processes on one PostgreSQL and one Redis: a booking made through process A reaches
+a board connected to process B (the channel layer, not process memory, carries the push)."""
+
+import asyncio
+import json
+import urllib.request
+
+import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token as ApiToken
+
+from bench.push_latency import open_socket, start_web, stop_web, web_env
+from queues.models import Display
+from tests.integration.staff import make_staff
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PORT_A, PORT_B = 8442, 8443
+
+
+def database_url_of_test_db() -> str:
+    from urllib.parse import quote
+
+    s = connection.settings_dict
+    host = quote(s["HOST"] or "", safe="")
+    auth = s["USER"] + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
+
+
+@pytest.fixture
+def two_web_processes(redis_url, transactional_db):
+    env = web_env(database_url_of_test_db(), redis_url)
+    procs = []
+    try:
+        procs.append(start_web(PORT_A, env))
+        procs.append(start_web(PORT_B, env))
+        yield
+    finally:
+        stop_web(procs)
+
+
+def test_a_booking_through_process_a_reaches_a_board_on_process_b(two_web_processes, doctor, slot, patient):
+    display = Display.objects.create(name="Hall")
+    display.doctors.add(doctor)
+    api_key = ApiToken.objects.create(user=make_staff("desk", "Reception")).key
+
+    async def scenario():
+        board = await open_socket(PORT_B, f"/ws/board/{display.key}/")
+        assert 'id="board-rows"' in await asyncio.wait_for(board.recv(), 10)
+
+        def book():
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{PORT_A}/api/v1/tokens/",
+                data=json.dumps({"slot_id": str(slot.pk), "patient_id": str(patient.pk), "category": "WALKIN"}).encode(),
+                headers={"Content-Type": "application/json", "Authorization": f"Token {api_key}"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 201
+                return json.load(response)["token_number"]
+
+        number = await asyncio.get_running_loop().run_in_executor(None, book)
+        update = await asyncio.wait_for(board.recv(), 10)
+        await board.close()
+        return number, update
+
+    number, update = asyncio.run(scenario())
+    assert f'id="board-doctor-{doctor.pk}"' in update
+    assert f'<span class="num">{number}</span>' in update
+    assert "Jane Doe" not in update
