@@ -57,8 +57,8 @@ class SlotActions(ManagesSchedulesOrReads):
     actions (delay, cancel) for reception; calling the next patient for whoever works the
     doctor's queue (and only that doctor's)."""
 
-    DESK_ACTIONS = {"delay", "cancel"}
-    QUEUE_ACTIONS = {"call_next"}
+    DESK_ACTIONS = {"cancel"}
+    QUEUE_ACTIONS = {"call_next", "delay"}  # the desk may delay any slot too
 
     def has_permission(self, request, view):
         action = getattr(view, "action", None)
@@ -67,12 +67,17 @@ class SlotActions(ManagesSchedulesOrReads):
             return False
         if action in self.DESK_ACTIONS:
             return user.has_perm(roles.USE_DESK)
+        if action == "delay" and user.has_perm(roles.USE_DESK):
+            return True
         if action in self.QUEUE_ACTIONS:
             return user.has_perm(roles.WORK_QUEUE)
         return super().has_permission(request, view)
 
     def has_object_permission(self, request, view, obj):
-        if getattr(view, "action", None) in self.QUEUE_ACTIONS:
+        action = getattr(view, "action", None)
+        if action == "delay" and request.user.has_perm(roles.USE_DESK):
+            return True
+        if action in self.QUEUE_ACTIONS:
             return roles.can_work_doctor_queue(request.user, obj.doctor)
         return True
 

@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from config.permissions import SlotActions, TokenActions, UsesDesk, ViewsReports
 from queues import allocation, reports, selectors
 from queues.models import Category, Token, WaitingListEntry
 from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Department, Doctor, Slot
@@ -218,6 +219,7 @@ class WaitingListFilter(django_filters.FilterSet):
 
 class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A doctor's time slots. Changes to a slot's queue go through the actions below."""
+    permission_classes = [SlotActions]
 
     queryset = Slot.objects.all()
     serializer_class = SlotSerializer
@@ -275,6 +277,7 @@ class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
 
 class TokenViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Tokens: request one, cancel it, and move it through the day."""
+    permission_classes = [TokenActions]
 
     queryset = Token.objects.select_related("patient")
     serializer_class = TokenSerializer
@@ -356,6 +359,7 @@ class TokenViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Ge
 
 
 class WaitingListViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [UsesDesk]
     queryset = WaitingListEntry.objects.select_related("patient")
     serializer_class = WaitingListEntrySerializer
     filterset_class = WaitingListFilter
@@ -390,6 +394,8 @@ class WaitingListViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, views
 
 
 class ReportViewSet(viewsets.ViewSet):
+    permission_classes = [ViewsReports]
+
     @extend_schema(
         parameters=[
             OpenApiParameter("date", OpenApiTypes.DATE, description="Local day, default today"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from queues.views import desk, reports, slip
+from queues.views import desk, reports, schedule_day, slip
 from queues.views import board, displays, doctor
 
 app_name = "queues"
@@ -19,6 +19,10 @@ urlpatterns = [
     path("desk/slots/<uuid:slot_id>/cancel/", desk.cancel_slot, name="desk-cancel-slot"),
     path("desk/waiting/<uuid:entry_id>/cancel/", desk.cancel_waiting, name="desk-cancel-waiting"),
     path("tokens/<uuid:token_id>/slip/", slip.slip, name="token-slip"),
+    # A day's slots, edited by a manager (under /schedules/ with the rest of the schedule pages)
+    path("schedules/day/", schedule_day.schedule_day, name="schedule-day"),
+    path("schedules/slots/<uuid:slot_id>/capacity/", schedule_day.slot_capacity, name="slot-capacity"),
+    path("schedules/slots/<uuid:slot_id>/delete/", schedule_day.slot_delete, name="slot-delete"),
     # Daily report
     path("reports/daily/", reports.daily_report, name="daily-report"),
     path("reports/daily/doctors.csv", reports.doctors_csv, name="daily-report-doctors-csv"),

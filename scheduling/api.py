@@ -3,6 +3,7 @@
 import django_filters
 from rest_framework import serializers, viewsets
 
+from config.permissions import ManagesSchedulesOrReads, UsesDesk
 from scheduling.models import Department, Doctor, Patient
 
 
@@ -48,17 +49,20 @@ class PatientFilter(django_filters.FilterSet):
 
 
 class DepartmentViewSet(viewsets.ModelViewSet):
+    permission_classes = [ManagesSchedulesOrReads]
     queryset = Department.objects.all()
     serializer_class = DepartmentSerializer
 
 
 class DoctorViewSet(viewsets.ModelViewSet):
+    permission_classes = [ManagesSchedulesOrReads]
     queryset = Doctor.objects.all()
     serializer_class = DoctorSerializer
     filterset_class = DoctorFilter
 
 
 class PatientViewSet(viewsets.ModelViewSet):
+    permission_classes = [UsesDesk]
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
     filterset_class = PatientFilter

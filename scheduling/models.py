@@ -129,3 +129,38 @@ class Slot(models.Model):
     @property
     def consultation_length(self) -> timedelta:
         return self.duration / self.max_capacity
+
+
+class WeeklyPattern(models.Model):
+    """A doctor's recurring week, e.g. Mon-Sat 09:00-13:00 in 60-minute slots of 15 patients.
+    Slots are generated from it for a range of days (scheduling.schedules) and then edited per day."""
+
+    WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="patterns")
+    # Days of the week as digits, Monday = 0: "012345" is Monday to Saturday.
+    weekdays = models.CharField(max_length=7)
+    start = models.TimeField()
+    end = models.TimeField()
+    slot_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(5), MaxValueValidator(24 * 60)])
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_SLOT_CAPACITY)])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["doctor__name", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="pattern_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.doctor} {self.days_display} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    @property
+    def days_display(self) -> str:
+        """"Mon-Sat", "Mon, Wed, Fri" or "Every day"."""
+        days = sorted(int(d) for d in self.weekdays)
+        if days == list(range(7)):
+            return "Every day"
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            return f"{self.WEEKDAYS[days[0]]}-{self.WEEKDAYS[days[-1]]}"
+        return ", ".join(self.WEEKDAYS[d] for d in days)

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -67,7 +68,11 @@ def slot(make_slot):
 
 @pytest.fixture
 def staff_user(db):
-    return get_user_model().objects.create_user("reception", password="x-test-pass-123")
+    # A Manager: every role's permission, so API tests exercise every endpoint (the role
+    # matrix itself is tests/api/test_permissions.py).
+    user = get_user_model().objects.create_user("reception", password="x-test-pass-123")
+    user.groups.add(Group.objects.get(name="Manager"))
+    return user
 
 
 @pytest.fixture

@@ -204,7 +204,7 @@ def result(request):
     return render(request, PAGE, _page_context(request, **_result_for(kind, pk)))
 
 
-def _valid_uuid(value):
+def _valid_uuid(value) -> bool:
     try:
         uuid.UUID(str(value))
     except ValueError:
