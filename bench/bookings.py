@@ -36,6 +36,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -115,14 +116,35 @@ def raw_booker(database_url: str, priority: int, holding: list[str], trace: list
     return book
 
 
-def service_booker(broadcast: bool = True):
-    """book(slot, patient) through the allocation service; with broadcast=False this process's
-    on_commit pushes are switched off (to separate the locking core from the rendering)."""
+def _silence_broadcast():
+    """Replace this process's on_commit push with a no-op; returns the real one."""
     from queues import broadcast as pushes
+
+    plain = pushes.queue_changed
+    pushes.queue_changed = lambda **kwargs: None
+    return plain
+
+
+@contextmanager
+def broadcast_off(off: bool = True):
+    """Without the on_commit pushes for a while (to separate the locking core from the rendering
+    and pushing); the code under test is unchanged."""
+    from queues import broadcast as pushes
+
+    plain = _silence_broadcast() if off else pushes.queue_changed
+    try:
+        yield
+    finally:
+        pushes.queue_changed = plain
+
+
+def service_booker(broadcast: bool = True):
+    """book(slot, patient) through the allocation service (with broadcast=False, for the life of
+    this worker process, without its on_commit pushes)."""
     from queues.allocation import book_token
 
     if not broadcast:
-        pushes.queue_changed = lambda **kwargs: None
+        _silence_broadcast()
 
     def book(slot: SlotRef, patient: uuid.UUID) -> bool:
         return book_token(slot_id=slot.id, patient_id=patient, category=CATEGORY).confirmed
@@ -323,6 +345,7 @@ class Trace:
     under_lock: int = 0
     after: int = 0
     steps: dict = field(default_factory=lambda: defaultdict(float))
+    gaps: dict = field(default_factory=lambda: defaultdict(float))  # Python before each statement
     order: list = field(default_factory=list)
 
     def add(self, start, end, events):
@@ -339,11 +362,14 @@ class Trace:
         self.statements += len(events)
         self.under_lock += commit
         self.after += len(events) - commit - 1
+        previous_end = start
         for i, (label, t0, t1) in enumerate(events):
             key = (label if i <= commit else f"after COMMIT: {label}")
             if key not in self.steps:
                 self.order.append(key)
             self.steps[key] += t1 - t0
+            self.gaps[key] += t0 - previous_end
+            previous_end = t1
 
     def mean(self, value) -> str:
         return f"{value / self.n * 1000:.2f}"
@@ -368,10 +394,11 @@ def _label(sql: str) -> str:
         return "lock slot (SELECT ... FOR UPDATE)"
     if sql.startswith('SELECT "scheduling_patient"'):
         return "patient + held count + double-booking check"
-    return sql[:60]
+    table = sql.split(" FROM ", 1)[1].split()[0].strip('"') if " FROM " in sql else ""
+    return f"{sql.split()[0]} … FROM {table}" if table else sql[:60]
 
 
-def trace_service(n: int) -> Trace:
+def trace_service(n: int, broadcast: bool = True) -> Trace:
     from django.db import connections
 
     from queues.allocation import book_token
@@ -400,7 +427,7 @@ def trace_service(n: int) -> Trace:
     book_token(slot_id=slots[1].id, patient_id=patients[-1], category=CATEGORY)  # warm
     connection._commit = timed_commit  # this process only; the code under test is unchanged
     try:
-        with connection.execute_wrapper(timed):
+        with connection.execute_wrapper(timed), broadcast_off(not broadcast):
             for patient in patients[:n]:
                 events.clear()
                 start = time.perf_counter()
@@ -426,7 +453,7 @@ def trace_raw(n: int, database_url, priority, holding) -> Trace:
     return trace
 
 
-def profile_service(n: int) -> str:
+def profile_service(n: int, broadcast: bool = True) -> str:
     """A pyinstrument profile of n single-worker bookings (pyinstrument is not a dependency:
     `pip install pyinstrument` to use --profile)."""
     from pyinstrument import Profiler
@@ -436,10 +463,22 @@ def profile_service(n: int) -> str:
     slot = make_slots(1)[0]
     patients = make_patients(n)
     profiler = Profiler(interval=0.0002)
-    with profiler:
+    with broadcast_off(not broadcast), profiler:
         for patient in patients:
             book_token(slot_id=slot.id, patient_id=patient, category=CATEGORY)
     return profiler.output_text(unicode=False, color=False, show_all=False)
+
+
+def _reception_group():
+    from django.contrib.auth.models import Group, Permission
+
+    from scheduling import roles
+
+    group, created = Group.objects.get_or_create(name=roles.RECEPTION)
+    if created:  # the roles migration normally makes it
+        app_label, codename = roles.USE_DESK.split(".")
+        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return group
 
 
 # --- HTTP -------------------------------------------------------------------------------------------
@@ -647,34 +686,38 @@ def render(info, loads, pairs, waitlist, traces, statements, http_statements, ht
                    f"{waitlist.confirmed} confirmed, {waitlist.errors} errors)"
                    + (f"; confirmed path in the same case above: {_fmt_rate(confirmed.rate)}/s." if confirmed else "."))
         out.append("")
-    service_trace, raw_trace = traces
+    service_trace = traces[0][1]
     out.append(f"#### Where the time goes (one worker, {service_trace.n} bookings into one slot, means)")
     out.append("")
-    out.append("| | service | raw SQL |")
+    out.append("| | " + " | ".join(name for name, _ in traces) + " |")
+    out.append("|---|" + "---:|" * len(traces))
+
+    def row(label, value):
+        out.append(f"| {label} | " + " | ".join(value(t) for _, t in traces) + " |")
+
+    def per_booking(attr, digits=2):
+        return lambda t: f"{getattr(t, attr) / t.n * (1000 if digits else 1):.{digits}f}"
+
+    row("statements per booking (COMMIT included; BEGIN rides on the first)", per_booking("statements", 0))
+    row("… after the slot lock is taken, up to and including COMMIT", per_booking("under_lock", 0))
+    row("… after COMMIT (on_commit broadcast)", per_booking("after", 0))
+    row("whole booking, ms", per_booking("total"))
+    row("before the lock is held, ms", per_booking("before_lock"))
+    row("**slot lock held, ms**", lambda t: f"**{t.held / t.n * 1000:.2f}**")
+    row("… of which waiting on the database, ms", per_booking("held_db"))
+    row("… of which Python between statements, ms", lambda t: f"{(t.held - t.held_db) / t.n * 1000:.2f}")
+    row("after COMMIT (on_commit broadcast: queries, rendering, group_send), ms", per_booking("after_commit"))
+    row("… of which waiting on the database, ms", per_booking("after_db"))
+    out.append("")
+    out.append("The service's statements in order, mean ms per booking: the Python that runs before each "
+               "statement is sent (building and compiling the query, model instances, the service's own code), "
+               "then the statement itself as Python sees it (round trip, server work, the driver's adaptation):")
+    out.append("")
+    out.append("| statement | Python before it, ms | statement, ms |")
     out.append("|---|---:|---:|")
-    out.append(f"| statements per booking (COMMIT included; BEGIN rides on the first) | "
-               f"{service_trace.statements / service_trace.n:.0f} | {raw_trace.statements / raw_trace.n:.0f} |")
-    out.append(f"| … after the slot lock is taken, up to and including COMMIT | "
-               f"{service_trace.under_lock / service_trace.n:.0f} | {raw_trace.under_lock / raw_trace.n:.0f} |")
-    out.append(f"| … after COMMIT (on_commit broadcast) | "
-               f"{service_trace.after / service_trace.n:.0f} | {raw_trace.after / raw_trace.n:.0f} |")
-    for label, attr in (("whole booking, ms", "total"), ("before the lock is held, ms", "before_lock"),
-                        ("slot lock held, ms", "held"), ("… of which waiting on the database, ms", "held_db")):
-        out.append(f"| {label} | {service_trace.mean(getattr(service_trace, attr))} | "
-                   f"{raw_trace.mean(getattr(raw_trace, attr))} |")
-    python_held = (service_trace.held - service_trace.held_db) / service_trace.n * 1000
-    raw_python_held = (raw_trace.held - raw_trace.held_db) / raw_trace.n * 1000
-    out.append(f"| … of which Python between statements, ms | {python_held:.2f} | {raw_python_held:.2f} |")
-    out.append(f"| after COMMIT (on_commit broadcast: queries, rendering, group_send), ms | "
-               f"{service_trace.mean(service_trace.after_commit)} | {raw_trace.mean(raw_trace.after_commit)} |")
-    out.append(f"| … of which waiting on the database, ms | "
-               f"{service_trace.mean(service_trace.after_db)} | {raw_trace.mean(raw_trace.after_db)} |")
-    out.append("")
-    out.append("Service statements in order, mean ms per call (execute time as seen from Python: "
-               "round trip, server work and the driver's adaptation):")
-    out.append("")
     for label in service_trace.order:
-        out.append(f"- {label}: {service_trace.mean(service_trace.steps[label])}")
+        out.append(f"| {label} | {service_trace.mean(service_trace.gaps[label])} | "
+                   f"{service_trace.mean(service_trace.steps[label])} |")
     out.append("")
     out.append(f"`CaptureQueriesContext` on one service booking: {len(statements)} queries "
                f"(plus COMMIT); on one `POST /api/v1/tokens/` through Django's test client: "
@@ -778,8 +821,10 @@ def main(argv=None) -> int:
         print(f"waitlist service workers={workers} {waitlist.rate:.0f}/s p50/95/99={common.latency_ms(waitlist.latencies)} "
               f"ms waitlisted={waitlist.waitlisted} errors={waitlist.errors}", flush=True)
 
-    traces = (trace_service(args.trace), trace_raw(args.trace, database_url, priority, holding))
-    print(f"lock held: service {traces[0].mean(traces[0].held)} ms, raw {traces[1].mean(traces[1].held)} ms", flush=True)
+    traces = [("service", trace_service(args.trace)),
+              ("without broadcast", trace_service(args.trace, broadcast=False)),
+              ("raw SQL", trace_raw(args.trace, database_url, priority, holding))]
+    print("lock held: " + ", ".join(f"{name} {t.mean(t.held)} ms" for name, t in traces), flush=True)
     slot = make_slots(1)[0]
     statements = statements_of_one_booking(slot, patients[0])
 
@@ -787,11 +832,14 @@ def main(argv=None) -> int:
     from rest_framework.authtoken.models import Token as ApiToken
 
     user = get_user_model().objects.create_user("bench", password=uuid.uuid4().hex)
+    user.groups.add(_reception_group())  # books as a receptionist does
     token_key = ApiToken.objects.create(user=user).key
     http_statements = statements_of_one_http_booking(token_key, slot, patients[1])
 
     if args.profile:
         print(profile_service(min(args.trace, 300)))
+        print("--- without the on_commit broadcast ---")
+        print(profile_service(min(args.trace, 300), broadcast=False))
 
     http = []
     if not args.no_http:
