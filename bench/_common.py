@@ -174,11 +174,7 @@ def latency_ms(values: list[float]) -> str:
 
 # --- docs/benchmarks.md ----------------------------------------------------------------------------
 
-_HEADER = """# Benchmarks
-
-Produced by `make bench`. Each bench rewrites only its own section between its markers; text
-outside the markers is written by hand.
-"""
+_HEADER = "# Benchmarks\n"
 
 
 def write_section(name: str, body: str) -> None:

@@ -377,6 +377,9 @@ class Trace:
 
 def _label(sql: str) -> str:
     sql = " ".join(sql.split())
+    lowered = sql.lower()
+    if lowered.startswith("select") and "count(" in lowered and "queues_waitinglistentry" in lowered:
+        return "patient + held count + double-booking check"
     for prefix, label in (
         ("SELECT max_capacity", "lock slot (SELECT ... FOR UPDATE)"),
         ("SELECT count(*)", "count held tokens"),
@@ -641,7 +644,7 @@ def _ratio(a: Outcome, b: Outcome) -> float:
 
 def render(info, loads, pairs, waitlist, traces, statements, http_statements, http, args) -> str:
     out = []
-    out.append("### Bookings per second (bench/bookings.py)")
+    out.append("## Bookings per second (bench/bookings.py)")
     out.append("")
     out.append(f"- Date: {info['date']}; commit `{info['commit']}`")
     out.append(f"- Command: `make bench` (runs `{info['command']}`)")
@@ -687,7 +690,7 @@ def render(info, loads, pairs, waitlist, traces, statements, http_statements, ht
                    + (f"; confirmed path in the same case above: {_fmt_rate(confirmed.rate)}/s." if confirmed else "."))
         out.append("")
     service_trace = traces[0][1]
-    out.append(f"#### Where the time goes (one worker, {service_trace.n} bookings into one slot, means)")
+    out.append(f"### Where the time goes (one worker, {service_trace.n} bookings into one slot, means)")
     out.append("")
     out.append("| | " + " | ".join(name for name, _ in traces) + " |")
     out.append("|---|" + "---:|" * len(traces))
@@ -731,7 +734,7 @@ def render(info, loads, pairs, waitlist, traces, statements, http_statements, ht
     out.append("</details>")
     out.append("")
     if http:
-        out.append(f"#### HTTP: `POST /api/v1/tokens/` through the ASGI server")
+        out.append("### HTTP: `POST /api/v1/tokens/` through the ASGI server")
         out.append("")
         out.append(f"A bounded aiohttp client on the same machine (so it takes CPU from the server), "
                    f"{http[0].concurrency} requests in flight, {args.http_seconds:g} s or {args.http_requests} requests "
@@ -743,7 +746,9 @@ def render(info, loads, pairs, waitlist, traces, statements, http_statements, ht
         out.append("|---|---|---:|---|---|---:|---:|")
         for h in http:
             statuses = ", ".join(f"{k}: {v}" for k, v in sorted(h.statuses.items(), key=str))
-            out.append(f"| {h.label} | {h.conn_max_age} | {_fmt_rate(h.rate)} | {common.latency_ms(h.latencies)} | "
+            rate = _fmt_rate(h.rate) if h.latencies else "—"
+            latency = common.latency_ms(h.latencies) if h.latencies else "—"
+            out.append(f"| {h.label} | {h.conn_max_age} | {rate} | {latency} | "
                        f"{statuses or h.error}{'; ' + h.stopped if h.stopped else ''} | {h.max_connections} | {h.load} |")
         for h in http:
             if h.error:
