@@ -366,5 +366,5 @@ def test_unknown_ids_are_404_not_500(desk, db):
 
 def test_the_slip_shows_token_doctor_room_and_estimated_time(desk, token):
     html = desk.get(f"/tokens/{token.pk}/slip/").content.decode()
-    assert f"{token.token_number}</h1>" in html and "Dr. Asha Rao" in html and "Estimated time" in html
+    assert f"{token.token_number}</h1>" in html and "Dr. Asha Rao" in html and "Est. time" in html
     assert "data-autoprint" in desk.get(f"/tokens/{token.pk}/slip/?print=1").content.decode()
