@@ -16,6 +16,7 @@ class _Bootstrap:
         super().__init__(*args, **kwargs)
         for name, f in self.fields.items():
             if isinstance(f.widget, forms.CheckboxSelectMultiple):
+                f.widget.attrs.setdefault("class", "form-check-input")
                 continue
             css = "form-check-input" if isinstance(f.widget, forms.CheckboxInput) else (
                 "form-select" if isinstance(f.widget, forms.Select) else "form-control")
@@ -84,6 +85,9 @@ class GenerateForm(_Bootstrap, forms.Form):
     def __init__(self, *args, doctor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pattern"].queryset = doctor.patterns.all()
+        self.fields["pattern"].label_from_instance = (
+            lambda p: f"{p.days_display} {p.start:%H:%M}-{p.end:%H:%M}, {p.slot_minutes} min x {p.capacity}"
+        )
         today = timezone.localdate()
         self.fields["date_from"].initial = today
         self.fields["date_to"].initial = today + timedelta(days=6)
