@@ -135,7 +135,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
+            # 5 s blocking receive: idle consumers then crash with TimeoutError. Read longer.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": envint("REDIS_SOCKET_TIMEOUT", 15)}]},
         }
     }
 else:
