@@ -1,7 +1,7 @@
 """Bookings per second: the allocation service beside the same transaction in raw SQL, then
 HTTP bookings through the production ASGI server.
 
-    python -m bench.bookings [--seconds 2.5] [--http-seconds 5] [--no-http] [--profile]
+    python -m bench.bookings [--seconds 2] [--http-seconds 5] [--no-http] [--profile]
 
 1. Service vs raw SQL, 1/8/32 worker processes (each its own connection), (a) all into one slot,
    (b) spread over 50 slots of 50 different doctors. Every booking is a new patient (WALKIN) and
@@ -202,6 +202,14 @@ class Outcome:
     @property
     def bookings(self) -> int:
         return self.confirmed + self.waitlisted
+
+    def merge(self, other: "Outcome") -> "Outcome":
+        """Two runs of the same kind as one (times, counts and latencies added up)."""
+        return Outcome(
+            self.name, self.kind, self.workers, self.seconds + other.seconds, self.confirmed + other.confirmed,
+            self.waitlisted + other.waitlisted, self.errors + other.errors, self.latencies + other.latencies,
+            self.error_sample or other.error_sample, f"{self.load}/{other.load}",
+        )
 
     @property
     def rate(self) -> float:
@@ -656,7 +664,9 @@ def render(info, loads, pairs, waitlist, traces, statements, http_statements, ht
     out.append("")
     out.append("Service = `queues.allocation.book_token(...)` in Django (DEBUG=0). Raw SQL = the same "
                "transaction with psycopg on the same tables: BEGIN; `SELECT ... FOR UPDATE` the slot; count its "
-               "held tokens; `UPDATE` the doctor's day counter `RETURNING` the number; `INSERT` the token; COMMIT. "
+               "held tokens; `UPDATE` the doctor's day counter `RETURNING` the number; `INSERT` the token; COMMIT "
+               "(psycopg's defaults: server-side parameters, statements prepared after 5 uses; Django's backend "
+               "binds parameters client-side and prepares nothing). "
                "Each worker is a separate process with its own connection; every booking is a new patient; "
                f"slots have capacity {CAPACITY} (the model's maximum), so every booking confirms. (a) one slot: "
                f"all workers book the same slot; when it is full they move together to a fresh one. (b) {SPREAD} "
@@ -664,7 +674,9 @@ def render(info, loads, pairs, waitlist, traces, statements, http_statements, ht
                "broadcast\" is the same service with `queues.broadcast.queue_changed` replaced by a no-op in the "
                "bench's worker processes (the code is unchanged): the locking core alone, without the "
                "after-commit rendering and push. Each cell: "
-               f"{args.seconds:g} s of measured time after a warm-up; the three kinds run one after another.")
+               f"{args.seconds:g} s of measured time per kind after a warm-up, run as two halves in the order raw, "
+               "service, without broadcast, without broadcast, service, raw. Load: the 1-minute load average "
+               "after each half of the service's runs.")
     out.append("")
     out.append("| case | workers | raw SQL/s | service/s | service ÷ raw | service without broadcast/s | "
                "without broadcast ÷ raw | p50/p95/p99 ms: raw · service · without broadcast | errors | load |")
@@ -749,7 +761,7 @@ def render(info, loads, pairs, waitlist, traces, statements, http_statements, ht
             rate = _fmt_rate(h.rate) if h.latencies else "—"
             latency = common.latency_ms(h.latencies) if h.latencies else "—"
             out.append(f"| {h.label} | {h.conn_max_age} | {rate} | {latency} | "
-                       f"{statuses or h.error}{'; ' + h.stopped if h.stopped else ''} | {h.max_connections} | {h.load} |")
+                       f"{'; '.join(x for x in (statuses or h.error, h.stopped) if x)} | {h.max_connections} | {h.load} |")
         for h in http:
             if h.error:
                 out.append(f"\n{h.label} (CONN_MAX_AGE={h.conn_max_age}) failed: `{h.error}`")
@@ -765,7 +777,7 @@ def render(info, loads, pairs, waitlist, traces, statements, http_statements, ht
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=2.5, help="measured seconds per cell (default 2.5)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per kind and cell (default 2)")
     parser.add_argument("--workers", default="1,8,32", help="concurrency levels (default 1,8,32)")
     parser.add_argument("--http-seconds", type=float, default=5.0)
     parser.add_argument("--http-requests", type=int, default=5000, help="at most this many per server run")
@@ -800,20 +812,24 @@ def main(argv=None) -> int:
     pairs = []
     for case in ("one slot", f"{SPREAD} slots"):
         for workers in levels:
-            pair = []
-            for kind in KINDS:
+            # Each kind runs twice, in the order raw, service, core, core, service, raw, half the
+            # time each: a load that drifts steadily during the cell weighs on all three alike.
+            measured = {}
+            for kind in (*KINDS, *reversed(KINDS)):
                 if case == "one slot":
                     # enough fresh slots for the fastest plausible rate; a round ends when one is full
-                    rounds = [[s] for s in make_slots(max(4, int(args.seconds * 4000 / CAPACITY) + 2))]
+                    rounds = [[s] for s in make_slots(max(4, int(args.seconds * 2000 / CAPACITY) + 2))]
                     limit = CAPACITY
                 else:
                     rounds, limit = [make_slots(SPREAD)], SPREAD * CAPACITY
-                outcome = run_workers(case, kind, workers, rounds, limit, args.seconds, **common_args)
+                half = run_workers(case, kind, workers, rounds, limit, args.seconds / 2, **common_args)
+                measured[kind] = measured[kind].merge(half) if kind in measured else half
+            for kind in KINDS:
+                outcome = measured[kind]
                 print(f"{case:9} {kind:7} workers={workers:2} {outcome.rate:7.0f}/s "
                       f"p50/95/99={common.latency_ms(outcome.latencies)} ms errors={outcome.errors} "
                       f"load={outcome.load}", flush=True)
-                pair.append(outcome)
-            raw, service, core = pair
+            raw, service, core = (measured[k] for k in KINDS)
             print(f"{'':9} service/raw = {_ratio(service, raw):.2f}, without broadcast {_ratio(core, raw):.2f}",
                   flush=True)
             pairs.append((service, raw, core))

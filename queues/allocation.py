@@ -20,8 +20,7 @@ from datetime import datetime
 
 from django.db import OperationalError, connection, transaction
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
 
 from queues import broadcast, priority, selectors
@@ -94,24 +93,31 @@ def _slot_locked(slot_id):
         raise
 
 
-def _lock_day(slot: Slot) -> tuple[int, int]:
+def _lock_day(slot: Slot, *, take_number: bool = False) -> tuple[int, int]:
     """Lock (creating it if need be) the ledger of the slot's doctor and day.
 
-    Returns (ledger id, last token number handed out). One round trip: an upsert that takes
-    the row lock whether it inserts or not.
+    Returns (ledger id, last token number handed out). One round trip: an upsert that takes the
+    row lock whether it inserts or not. With take_number the counter also moves on by one in
+    the same statement, and the number returned is the caller's: a booking that ends on the
+    waiting list gives it back (`_give_back_number`), a refusal rolls it back.
     """
     table = DoctorDay._meta.db_table
     doctor_id = DoctorDay._meta.get_field("doctor").get_db_prep_value(slot.doctor_id, connection)
     day = connection.ops.adapt_datefield_value(slot.local_day)
+    step = 1 if take_number else 0
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (doctor_id, day, last_token_number) VALUES (%s, %s, 0) "
-            f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {table}.last_token_number "
+            f"INSERT INTO {table} (doctor_id, day, last_token_number) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {table}.last_token_number + %s "
             "RETURNING id, last_token_number",
-            [doctor_id, day],
+            [doctor_id, day, step, step],
         )
         ledger_id, last_number = cursor.fetchone()
     return ledger_id, last_number
+
+
+def _give_back_number(ledger_id: int) -> None:
+    DoctorDay.objects.filter(pk=ledger_id).update(last_token_number=F("last_token_number") - 1)
 
 
 def _token_slot_id(token_id):
@@ -140,31 +146,43 @@ def _validate_category(category: str) -> str:
 
 
 def _patient_state(slot: Slot, patient_id) -> dict:
-    """One query, inside the locks: does the patient exist, how many places the slot holds,
-    and what booking this patient already has with this doctor today."""
-    same_day = Q(doctor_id=slot.doctor_id, day=slot.local_day, patient_id=OuterRef("pk"))
-    held = (
-        Token.objects.filter(slot_id=slot.pk, status__in=Token.HOLDING_A_PLACE)
-        .order_by()
-        .values("slot_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    """One query, inside the locks: does the patient exist, how many places the slot holds, and
+    what booking this patient already has with this doctor today.
+
+    Written as SQL because it runs on every booking while the slot is locked: the ORM's
+    compilation of three correlated subqueries cost more than the query itself.
+    """
+    prep = connection.ops
     try:
-        return (
-            Patient.objects.filter(pk=patient_id)
-            .values("pk")
-            .annotate(
-                held=Coalesce(Subquery(held), 0),
-                active_token=Subquery(
-                    Token.objects.filter(same_day, status__in=Token.ACTIVE).values("token_number")[:1]
-                ),
-                waiting=Exists(WaitingListEntry.objects.filter(same_day, status=WaitingListEntry.Status.WAITING)),
-            )
-            .get()
-        )
-    except (Patient.DoesNotExist, ValueError, TypeError, ValidationError):
+        patient = Patient._meta.pk.get_db_prep_value(patient_id, connection)
+    except (ValueError, TypeError, ValidationError):
         raise PatientNotFound() from None
+    slot_pk = Slot._meta.pk.get_db_prep_value(slot.pk, connection)
+    doctor = Slot._meta.pk.get_db_prep_value(slot.doctor_id, connection)
+    day = prep.adapt_datefield_value(slot.local_day)
+    tokens, waiting, patients = Token._meta.db_table, WaitingListEntry._meta.db_table, Patient._meta.db_table
+    holding = ", ".join(["%s"] * len(Token.HOLDING_A_PLACE))
+    active = ", ".join(["%s"] * len(Token.ACTIVE))
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {tokens} WHERE slot_id = %s AND status IN ({holding})), "
+        f"(SELECT token_number FROM {tokens} WHERE doctor_id = %s AND day = %s AND patient_id = p.id "
+        f"AND status IN ({active}) LIMIT 1), "
+        f"EXISTS(SELECT 1 FROM {waiting} WHERE doctor_id = %s AND day = %s AND patient_id = p.id AND status = %s) "
+        f"FROM {patients} p WHERE p.id = %s"
+    )
+    params = [
+        slot_pk, *Token.HOLDING_A_PLACE,
+        doctor, day, *Token.ACTIVE,
+        doctor, day, WaitingListEntry.Status.WAITING,
+        patient,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise PatientNotFound()
+    held, active_token, is_waiting = row
+    return {"held": held, "active_token": active_token, "waiting": bool(is_waiting)}
 
 
 def _held_places(slot: Slot) -> int:
@@ -172,6 +190,8 @@ def _held_places(slot: Slot) -> int:
 
 
 def _refuse_double_booking(state: dict, slot: Slot) -> None:
+    if state["active_token"] is None and not state["waiting"]:
+        return
     doctor = slot.doctor.name
     if state["active_token"] is not None:
         raise AlreadyBooked(
@@ -202,12 +222,8 @@ def _record(kind, *, slot, token=None, waiting_entry=None, by=None, before=None,
     )
 
 
-def _issue_token(*, slot, ledger, patient_id, category, booked_at) -> Token:
-    """Create a confirmed token with the day's next number. `ledger` is (id, last number) and
-    must be locked by this transaction; returns the token and advances the ledger."""
-    ledger_id, last_number = ledger
-    number = last_number + 1
-    DoctorDay.objects.filter(pk=ledger_id).update(last_token_number=number)
+def _issue_token(*, slot, number, patient_id, category, booked_at) -> Token:
+    """Create a confirmed token with a number taken from the slot's day ledger."""
     return Token.objects.create(
         slot_id=slot.pk,
         patient_id=patient_id,
@@ -237,14 +253,15 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
     booked_at = _validate_booked_at(booked_at, now)
     with _slot_locked(slot_id) as slot:
         _ensure_open(slot, now)
-        ledger = _lock_day(slot)
+        ledger_id, number = _lock_day(slot, take_number=True)  # optimistic: most bookings confirm
         state = _patient_state(slot, patient_id)
         _refuse_double_booking(state, slot)
         if state["held"] < slot.max_capacity:
-            token = _issue_token(slot=slot, ledger=ledger, patient_id=patient_id, category=category, booked_at=booked_at)
+            token = _issue_token(slot=slot, number=number, patient_id=patient_id, category=category, booked_at=booked_at)
             _record(QueueEvent.Kind.BOOKED, slot=slot, token=token, by=by, after=_token_state(token))
             _changed(slot, "booked")
             return BookingResult(token=token)
+        _give_back_number(ledger_id)
         entry = WaitingListEntry.objects.create(
             slot_id=slot.pk,
             patient_id=patient_id,
@@ -275,11 +292,11 @@ def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
     now = timezone.now()
     with _slot_locked(slot_id) as slot:
         _ensure_open(slot, now)
-        ledger = _lock_day(slot)
+        _, number = _lock_day(slot, take_number=True)
         state = _patient_state(slot, patient_id)
         _refuse_double_booking(state, slot)
         token = _issue_token(
-            slot=slot, ledger=ledger, patient_id=patient_id, category=Category.EMERGENCY, booked_at=now
+            slot=slot, number=number, patient_id=patient_id, category=Category.EMERGENCY, booked_at=now
         )
         _record(QueueEvent.Kind.EMERGENCY, slot=slot, token=token, by=by, after=_token_state(token))
         _changed(slot, "emergency")
@@ -425,13 +442,13 @@ def _fill_free_places(slot: Slot, now: datetime, by=None) -> list[Token]:
     chosen = priority.serving_order(waiting, now)[:free]
     if not chosen:
         return []
-    ledger = _lock_day(slot)
+    ledger_id, last_number = _lock_day(slot)
+    DoctorDay.objects.filter(pk=ledger_id).update(last_token_number=last_number + len(chosen))
     promoted = []
-    for entry in chosen:
+    for number, entry in enumerate(chosen, start=last_number + 1):
         token = _issue_token(
-            slot=slot, ledger=ledger, patient_id=entry.patient_id, category=entry.category, booked_at=entry.booked_at
+            slot=slot, number=number, patient_id=entry.patient_id, category=entry.category, booked_at=entry.booked_at
         )
-        ledger = (ledger[0], token.token_number)
         entry.status = WaitingListEntry.Status.PROMOTED
         entry.token = token
         entry.resolved_at = now

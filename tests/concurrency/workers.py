@@ -159,7 +159,7 @@ def _without_locks(widen: float = 0.002):
     """The control: allocation's slot lock and ledger lock replaced by plain reads."""
     from unittest import mock
 
-    from django.db import transaction
+    from django.db import connections, transaction
 
     from queues import allocation
     from queues.models import DoctorDay
@@ -172,10 +172,24 @@ def _without_locks(widen: float = 0.002):
             time.sleep(widen)
             yield slot
 
-    def ledger_read(slot):
-        ledger, _ = DoctorDay.objects.get_or_create(doctor_id=slot.doctor_id, day=slot.local_day)
+    def ledger_read(slot, take_number=False):
+        # The ledger without its lock: numbers still come out distinct (an atomic increment,
+        # committed at once on a connection of its own), but the booking's transaction holds no
+        # lock on the ledger, so nothing serialises its capacity check.
         time.sleep(widen)
-        return ledger.pk, ledger.last_token_number
+        table = DoctorDay._meta.db_table
+        side = connections.create_connection("default")
+        try:
+            with side.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (doctor_id, day, last_token_number) VALUES (%s, %s, %s) "
+                    f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {table}.last_token_number + %s "
+                    "RETURNING id, last_token_number",
+                    [slot.doctor_id, slot.local_day, int(take_number), int(take_number)],
+                )
+                return cursor.fetchone()
+        finally:
+            side.close()
 
     with mock.patch.object(allocation, "_slot_locked", slot_read), mock.patch.object(allocation, "_lock_day", ledger_read):
         yield
