@@ -1,13 +1,17 @@
 import pytest
 from django.db import connection
 
-from tests.concurrency.workers import database_url
+from tests.concurrency.workers import Workers, database_url
 
 
-@pytest.fixture
-def test_database_url(transactional_db):
-    """DATABASE_URL of the test database, for worker processes. Data the test creates must be
-    committed for them to see it: hence transactional_db."""
-    if connection.vendor != "postgresql":
-        pytest.fail("the race tests run on PostgreSQL (tests/settings.py provides it)")
-    return database_url(connection.settings_dict)
+@pytest.fixture(scope="session")
+def pg_workers(django_db_setup, django_db_blocker):
+    """Eight worker processes on the test database. Data a test gives them must be committed:
+    their tests use django_db(transaction=True)."""
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            pytest.fail("the race tests run on PostgreSQL (tests/settings.py provides it)")
+        url = database_url(connection.settings_dict)
+    workers = Workers(url)
+    yield workers
+    workers.close()

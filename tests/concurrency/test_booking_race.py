@@ -1,24 +1,19 @@
 """200 patients book one slot of capacity 15 at the same moment, from 8 processes."""
 
-from tests.concurrency import invariants
-from tests.concurrency.workers import BOOKING_CATEGORIES, day_facts, open_clinic, race
+import pytest
+
+from tests.concurrency import invariants, scenarios
+from tests.concurrency.workers import day_facts, open_clinic
 
 CAPACITY = 15
 PATIENTS = 200
 
 
-def booking_requests(clinic):
-    (slot,) = clinic["slots"]
-    return [
-        ("book", {"slot": slot, "patient": patient, "category": BOOKING_CATEGORIES[n % len(BOOKING_CATEGORIES)]})
-        for n, patient in enumerate(clinic["patients"])
-    ]
-
-
-def test_it_confirms_exactly_capacity_and_waitlists_the_rest(test_database_url):
+@pytest.mark.django_db(transaction=True)
+def test_it_confirms_exactly_capacity_and_waitlists_the_rest(pg_workers):
     clinic = open_clinic(capacities=[CAPACITY], patients=PATIENTS)
 
-    outcomes = race(test_database_url, booking_requests(clinic))
+    outcomes = pg_workers.race(scenarios.one_slot_rush(clinic))
 
     invariants.assert_requests_overlapped(outcomes)
     invariants.assert_capacity_race(
@@ -26,12 +21,13 @@ def test_it_confirms_exactly_capacity_and_waitlists_the_rest(test_database_url):
     )
 
 
-def test_control_without_the_locks_the_race_breaks_the_invariants(test_database_url):
+@pytest.mark.django_db(transaction=True)
+def test_control_without_the_locks_the_race_breaks_the_invariants(pg_workers):
     """Proves the test above can fail: with the slot lock and the ledger lock replaced by plain
     reads, concurrent bookings overfill the slot or collide on token numbers."""
     clinic = open_clinic(capacities=[CAPACITY], patients=PATIENTS)
 
-    outcomes = race(test_database_url, booking_requests(clinic), unlocked=True)
+    outcomes = pg_workers.race(scenarios.one_slot_rush(clinic), unlocked=True)
 
     invariants.assert_requests_overlapped(outcomes)
     facts = day_facts(doctor=clinic["doctor"])

@@ -4,9 +4,11 @@ with a waiting list, from 8 processes."""
 import random
 from collections import Counter
 
+import pytest
+
 from queues import allocation
 from tests.concurrency import invariants
-from tests.concurrency.workers import day_facts, open_clinic, race
+from tests.concurrency.workers import day_facts, open_clinic
 
 CAPACITY = 10
 WAITING = 40
@@ -54,7 +56,8 @@ def replay(events, tokens, *, capacity):
     return held, waiting, promotions
 
 
-def test_cancellations_emergencies_and_bookings_keep_the_invariants(test_database_url):
+@pytest.mark.django_db(transaction=True)
+def test_cancellations_emergencies_and_bookings_keep_the_invariants(pg_workers):
     clinic = open_clinic(capacities=[CAPACITY], patients=CAPACITY + WAITING + EMERGENCIES + NEW_BOOKINGS)
     (slot,) = clinic["slots"]
     people = iter(clinic["patients"])
@@ -74,7 +77,7 @@ def test_cancellations_emergencies_and_bookings_keep_the_invariants(test_databas
             requests.append(("emergency", {"slot": slot, "patient": next(people)}))
     assert len(requests) == 2 * CANCELLED + NEW_BOOKINGS + EMERGENCIES
 
-    outcomes = race(test_database_url, requests)
+    outcomes = pg_workers.race(requests)
 
     invariants.assert_requests_overlapped(outcomes)
     invariants.assert_every_request_answered(

@@ -1,0 +1,34 @@
+"""The races' requests, built from a clinic (workers.open_clinic); shared by the PostgreSQL and
+SQLite tests. A request is (op, kwargs) for workers.serve."""
+
+from tests.concurrency.workers import BOOKING_CATEGORIES
+
+
+def category(n: int) -> str:
+    return BOOKING_CATEGORIES[n % len(BOOKING_CATEGORIES)]
+
+
+def one_slot_rush(clinic) -> list:
+    """Every patient books the clinic's first slot once."""
+    slot = clinic["slots"][0]
+    return [("book", {"slot": slot, "patient": p, "category": category(n)}) for n, p in enumerate(clinic["patients"])]
+
+
+def same_slot_twice(clinic) -> list:
+    """Every patient books the first slot twice, both requests sent at the same moment."""
+    slot = clinic["slots"][0]
+    return [
+        ("book", {"slot": slot, "patient": p, "category": category(n)})
+        for n, p in enumerate(clinic["patients"])
+        for _ in range(2)
+    ]
+
+
+def two_slots_at_once(clinic) -> list:
+    """Every patient books the same doctor's first and second slot (same day) at the same moment."""
+    first, second = clinic["slots"][:2]
+    requests = []
+    for n, p in enumerate(clinic["patients"]):
+        pair = [("book", {"slot": s, "patient": p, "category": category(n)}) for s in (first, second)]
+        requests += pair if n % 2 else pair[::-1]
+    return requests

@@ -1,0 +1,60 @@
+"""The booking races again on SQLite (the no-configuration default), from 8 processes on one
+database file: the same invariants, and no request may fail with "database is locked"."""
+
+import pytest
+
+from tests.concurrency import invariants, scenarios
+from tests.concurrency.workers import Workers
+
+CAPACITY = 15
+PATIENTS = 200
+
+
+@pytest.fixture(scope="module")
+def sqlite_workers(tmp_path_factory):
+    """Eight worker processes on a fresh, migrated SQLite file; this test process stays on
+    PostgreSQL, so the first worker sets up the data and reads the results back."""
+    path = tmp_path_factory.mktemp("sqlite-race") / "db.sqlite3"
+    workers = Workers(f"sqlite:///{path}")
+    workers.call("migrate")
+    yield workers
+    workers.close()
+
+
+def assert_never_locked_out(outcomes):
+    locked = [o for o in outcomes if o.get("error") == "SlotBusy" or "locked" in o.get("message", "")]
+    assert locked == [], f"{len(locked)} request(s) hit SQLite's lock: {locked[0]['message']}"
+
+
+def test_on_sqlite_it_confirms_exactly_capacity_and_waitlists_the_rest(sqlite_workers):
+    clinic = sqlite_workers.call("open_clinic", capacities=[CAPACITY], patients=PATIENTS)
+
+    outcomes = sqlite_workers.race(scenarios.one_slot_rush(clinic))
+
+    invariants.assert_requests_overlapped(outcomes)
+    assert_never_locked_out(outcomes)
+    facts = sqlite_workers.call("day_facts", doctor=clinic["doctor"])
+    invariants.assert_capacity_race(outcomes, facts, capacity=CAPACITY, patients=clinic["patients"])
+
+
+def test_on_sqlite_the_same_slot_twice_at_once_gives_one_booking(sqlite_workers):
+    clinic = sqlite_workers.call("open_clinic", capacities=[20], patients=40)
+
+    outcomes = sqlite_workers.race(scenarios.same_slot_twice(clinic))
+
+    invariants.assert_requests_overlapped(outcomes)
+    assert_never_locked_out(outcomes)
+    facts = sqlite_workers.call("day_facts", doctor=clinic["doctor"])
+    invariants.assert_double_bookings_refused(outcomes, facts, patients=clinic["patients"])
+    assert invariants.tally(outcomes) == {"refused": 40, "confirmed": 20, "waitlisted": 20}
+
+
+def test_on_sqlite_two_slots_of_one_doctor_at_once_give_one_booking(sqlite_workers):
+    clinic = sqlite_workers.call("open_clinic", capacities=[15, 15], patients=40)
+
+    outcomes = sqlite_workers.race(scenarios.two_slots_at_once(clinic))
+
+    invariants.assert_requests_overlapped(outcomes)
+    assert_never_locked_out(outcomes)
+    facts = sqlite_workers.call("day_facts", doctor=clinic["doctor"])
+    invariants.assert_double_bookings_refused(outcomes, facts, patients=clinic["patients"])
