@@ -8,13 +8,15 @@ HTTP bookings through the production ASGI server.
    confirms: slots have the model's maximum capacity (500); in (a) the workers move together to a
    fresh slot each time one fills. The raw-SQL transaction, with psycopg on the same tables:
    BEGIN; SELECT ... FOR UPDATE the slot; count its held tokens; UPDATE the doctor's day counter
-   RETURNING the number; INSERT the token; COMMIT.
+   RETURNING the number; INSERT the token; COMMIT. The service is measured twice: as it is, and
+   with its on_commit broadcast switched off in the bench's processes (the locking core alone).
 2. The waitlisted path briefly (8 workers into slots of capacity 1).
 3. Where the time goes: the statements of one booking (CaptureQueriesContext) and, over a few
    hundred single-worker bookings, how long the slot lock is held and how much of that is the
    database and how much is Python between statements.
-4. HTTP: POST /api/v1/tokens/ against uvicorn (2 workers; DB_CONN_MAX_AGE 0 and 60) and daphne,
-   driven by a bounded aiohttp client on 127.0.0.1.
+4. HTTP: POST /api/v1/tokens/ against uvicorn (2 workers with DB_CONN_MAX_AGE 0, 60 and the psycopg
+   pool; 1 worker) and daphne, driven by a bounded aiohttp client on 127.0.0.1; a run stops early
+   if the server holds more than MAX_SERVER_CONNECTIONS connections.
 
 Results replace the `bookings` section of docs/benchmarks.md. Runs against a database
 `opdq_bench` that it creates and drops (see bench/_common.py).
