@@ -1,8 +1,8 @@
 """Worker processes for the race tests.
 
-Spawned children import this module, point Django at the test database (DATABASE_URL) and fire
-their share of requests at the allocation service once every worker is ready (a Barrier), so
-the requests really overlap. The parent gets one outcome per request back.
+Spawned children import this module, point Django at the test database (DATABASE_URL) and, for
+each race, fire their share of requests at the allocation service once every worker is ready (a
+Barrier), so the requests really overlap. The parent gets one outcome per request back.
 
 Nothing Django is imported at module level: a child must set its environment first.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import queue
 import time
 import traceback
 from datetime import timedelta
@@ -20,6 +21,7 @@ from urllib.parse import quote
 WORKERS = 8
 BARRIER_TIMEOUT = 60
 RESULT_TIMEOUT = 120
+LOCK_TIMEOUT_MS = 60_000
 SETTINGS_MODULE = "tests.settings"
 # Requests the booking races cycle through (EMERGENCY goes over capacity: it has its own op).
 BOOKING_CATEGORIES = ("WALKIN", "ONLINE", "FOLLOWUP", "PRIORITY_PAID")
@@ -44,47 +46,69 @@ def deal(requests: list, workers: int = WORKERS) -> list[list]:
     return [requests[w::workers] for w in range(workers)]
 
 
-def race(url: str, requests: list, *, workers: int = WORKERS, unlocked: bool = False) -> list[dict]:
-    """Run `requests` ((op, kwargs) pairs) from `workers` spawned processes at once; returns
-    one outcome per request."""
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(workers)
-    results = ctx.Queue()
-    processes = [
-        ctx.Process(target=serve, args=(url, w, share, barrier, results, unlocked), daemon=True)
-        for w, share in enumerate(deal(requests, workers))
-    ]
-    for process in processes:
-        process.start()
-    try:
+class Workers:
+    """`count` spawned processes on the database at `url`, kept for race after race (starting
+    Django in eight processes costs more than most races)."""
+
+    def __init__(self, url: str, count: int = WORKERS):
+        ctx = multiprocessing.get_context("spawn")
+        self.count = count
+        self.results = ctx.Queue()
+        self.inboxes = [ctx.Queue() for _ in range(count)]
+        # Held here for the pool's life (a collected semaphore is gone before a child unpickles
+        # it) and reused: every worker waits on it once per race.
+        self.barrier = ctx.Barrier(count)
+        self.processes = [
+            ctx.Process(target=serve, args=(url, w, inbox, self.barrier, self.results), daemon=True)
+            for w, inbox in enumerate(self.inboxes)
+        ]
+        self.broken = None
+        for process in self.processes:
+            process.start()
+
+    def race(self, requests: list, *, unlocked: bool = False) -> list[dict]:
+        """Send `requests` ((op, kwargs) pairs) from every worker at once; one outcome per request.
+        `unlocked`: the control, with allocation's locks replaced by plain reads."""
+        for inbox, share in zip(self.inboxes, deal(requests, self.count)):
+            inbox.put(("race", share, unlocked))
         outcomes = []
-        for _ in processes:
-            report = results.get(timeout=RESULT_TIMEOUT)
-            if "crash" in report:
-                raise AssertionError(f"worker {report['worker']} crashed:\n{report['crash']}")
+        for report in self._reports(self.count):
             outcomes.extend(report["outcomes"])
-    finally:
-        for process in processes:
+        return outcomes
+
+    def call(self, function: str, **kwargs):
+        """Call a function of this module in the first worker (SQLite tests: the test process
+        itself is connected to PostgreSQL)."""
+        self.inboxes[0].put(("call", function, kwargs))
+        (report,) = self._reports(1)
+        return report["value"]
+
+    def _reports(self, n: int) -> list[dict]:
+        if self.broken:
+            raise AssertionError(f"the workers broke in an earlier race:\n{self.broken}")
+        reports = []
+        deadline = time.monotonic() + RESULT_TIMEOUT
+        while len(reports) < n:
+            try:
+                reports.append(self.results.get(timeout=1))
+            except queue.Empty:
+                dead = [p.exitcode for p in self.processes if not p.is_alive()]
+                if dead or time.monotonic() > deadline:
+                    self.broken = f"no report; exit codes of dead workers: {dead}"
+                    raise AssertionError(self.broken) from None
+        for report in reports:
+            if "crash" in report:
+                self.broken = report["crash"]
+                raise AssertionError(f"worker {report['worker']} crashed:\n{report['crash']}")
+        return reports
+
+    def close(self) -> None:
+        for inbox in self.inboxes:
+            inbox.put(None)
+        for process in self.processes:
             process.join(timeout=10)
             if process.is_alive():
                 process.kill()
-    return outcomes
-
-
-def run_in_process(url: str, function: str, **kwargs):
-    """Call one function of this module in a fresh process on the database at `url` (SQLite
-    tests: the parent itself is connected to PostgreSQL)."""
-    ctx = multiprocessing.get_context("spawn")
-    results = ctx.Queue()
-    process = ctx.Process(target=_call, args=(url, function, kwargs, results), daemon=True)
-    process.start()
-    try:
-        ok, value = results.get(timeout=RESULT_TIMEOUT)
-    finally:
-        process.join(timeout=10)
-    if not ok:
-        raise AssertionError(f"{function} failed in its process:\n{value}")
-    return value
 
 
 # --- in a child -----------------------------------------------------------------------------
@@ -93,35 +117,48 @@ def run_in_process(url: str, function: str, **kwargs):
 def _setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url  # tests.settings starts no server when it is set
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    # Eight processes queue on one slot lock on a machine shared with other work: a wait past
+    # the default 5 s would be a SlotBusy refusal, which is not what these tests measure.
+    os.environ["LOCK_TIMEOUT_MS"] = str(LOCK_TIMEOUT_MS)
     import django
 
     django.setup()
 
+    # After-commit pushes render HTML for screens nobody watches here, at several times the
+    # cost of the booking itself; they run after commit, outside the locks, and decide nothing.
+    from queues import broadcast
 
-def _call(url, function, kwargs, results):
-    try:
-        _setup(url)
-        results.put((True, globals()[function](**kwargs)))
-    except BaseException:
-        results.put((False, traceback.format_exc()))
+    broadcast.queue_changed = _no_push
 
 
-def serve(url, worker, requests, barrier, results, unlocked):
+def _no_push(**kwargs) -> None:
+    pass
+
+
+def serve(url, worker, inbox, barrier, results):
     try:
         _setup(url)
         from django.db import connection
 
-        connection.ensure_connection()  # connecting is not part of the race
-        outcomes = []
-        with _without_locks() if unlocked else contextlib.nullcontext():
-            barrier.wait(timeout=BARRIER_TIMEOUT)
-            for op, kwargs in requests:
-                outcomes.append({"worker": worker, **_perform(op, kwargs)})
-        connection.close()
-        results.put({"worker": worker, "outcomes": outcomes})
+        while (message := inbox.get()) is not None:
+            try:
+                results.put({"worker": worker, **_handle(message, worker, barrier, connection)})
+            finally:
+                connection.close()  # between races no connection stays open (the test database is dropped at the end)
     except BaseException:
         barrier.abort()
         results.put({"worker": worker, "crash": traceback.format_exc()})
+
+
+def _handle(message, worker, barrier, connection) -> dict:
+    if message[0] == "call":
+        _, function, kwargs = message
+        return {"value": globals()[function](**kwargs)}
+    _, requests, unlocked = message
+    connection.ensure_connection()  # connecting is not part of the race
+    with _without_locks() if unlocked else contextlib.nullcontext():
+        barrier.wait(timeout=BARRIER_TIMEOUT)
+        return {"outcomes": [{"worker": worker, **_perform(op, kwargs)} for op, kwargs in requests]}
 
 
 def _perform(op: str, kwargs: dict) -> dict:
