@@ -29,3 +29,17 @@ def can_work_doctor_queue(user, doctor) -> bool:
         return True
     own = doctor_for(user)
     return user.has_perm(WORK_QUEUE) and own is not None and own.pk == doctor.pk
+
+
+def ensure_role_groups(**kwargs) -> None:
+    """Create the role Groups with their permissions if missing. Runs after every migrate (and
+    after the test runner flushes a database), so the roles always exist."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.add(*wanted)
