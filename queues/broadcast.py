@@ -10,6 +10,12 @@ Each change is rendered once, here, and the HTML is sent to the groups that show
   (the doctor's row, plus a call announcement when a token is called);
 - `DESK_GROUP`: reception desks (a small JSON note; their panels refresh themselves).
 Screens never query the database for a pushed change; they only do on (re)connect.
+
+Rendering costs several times a booking's own transaction, so with LIVE_PUSH_COALESCE_MS > 0
+(the default) changes are not rendered in the request: a background thread per web process
+collects them and renders each doctor's screens once per window, however many bookings a burst
+brought (an announcement of a call is never lost in the merge). 0 renders in the request, as the
+tests do.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
+import time
 from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.conf import settings
+from django.db import close_old_connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +58,59 @@ def board_doctor_group(doctor_id, language: str) -> str:
 
 def queue_changed(*, doctor_id, slot_id, kind: str) -> None:
     transaction.on_commit(
-        partial(publish_queue_change, doctor_id=str(doctor_id), slot_id=str(slot_id), kind=kind),
+        partial(_after_commit, doctor_id=str(doctor_id), slot_id=str(slot_id), kind=kind),
         robust=True,
     )
+
+
+def _after_commit(*, doctor_id: str, slot_id: str, kind: str) -> None:
+    if settings.LIVE_PUSH_COALESCE_MS > 0:
+        _coalescer.add(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
+    else:
+        publish_queue_change(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
+
+
+class Coalescer:
+    """Collects committed changes per doctor; a daemon thread publishes each doctor's latest
+    state once per window."""
+
+    def __init__(self):
+        self._pending: dict[str, dict] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, *, doctor_id: str, slot_id: str, kind: str) -> None:
+        with self._lock:
+            earlier = self._pending.get(doctor_id)
+            if earlier and earlier["kind"] in ANNOUNCED_KINDS and kind not in ANNOUNCED_KINDS:
+                kind = earlier["kind"]  # keep the call announcement; the render shows the latest state
+            self._pending[doctor_id] = {"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind}
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="live-push", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(settings.LIVE_PUSH_COALESCE_MS / 1000)
+            self.flush()
+
+    def flush(self) -> None:
+        """Publish everything pending now (the thread's step; tests call it directly)."""
+        with self._lock:
+            self._wake.clear()
+            batch, self._pending = list(self._pending.values()), {}
+        close_old_connections()
+        try:
+            for change in batch:
+                publish_queue_change(**change)
+        finally:
+            close_old_connections()
+
+
+_coalescer = Coalescer()
 
 
 def display_changed(*, display_id) -> None:

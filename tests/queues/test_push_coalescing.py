@@ -1,0 +1,47 @@
+"""With LIVE_PUSH_COALESCE_MS > 0 a burst of changes renders each doctor's screens once."""
+
+import time
+from unittest.mock import Mock
+
+import pytest
+
+from queues import allocation, broadcast
+
+
+@pytest.fixture
+def published(monkeypatch):
+    calls = Mock()
+    monkeypatch.setattr(broadcast, "publish_queue_change", calls)
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_bookings_is_published_once_per_doctor(settings, published, make_slot, make_patient):
+    settings.LIVE_PUSH_COALESCE_MS = 200
+    slot = make_slot()
+    for _ in range(5):
+        allocation.book_token(slot_id=slot.pk, patient_id=make_patient().pk, category="WALKIN")
+    deadline = time.monotonic() + 5
+    while not published.called and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # a second publication, if any, would have come by now
+    assert published.call_count == 1
+    assert published.call_args.kwargs == {"doctor_id": str(slot.doctor_id), "slot_id": str(slot.pk), "kind": "booked"}
+
+
+def test_a_call_announcement_survives_later_changes_in_the_same_window(settings, published):
+    settings.LIVE_PUSH_COALESCE_MS = 10_000  # the thread waits; flush by hand
+    coalescer = broadcast.Coalescer()
+    coalescer.add(doctor_id="d1", slot_id="s1", kind="called")
+    coalescer.add(doctor_id="d1", slot_id="s1", kind="booked")
+    coalescer.add(doctor_id="d2", slot_id="s2", kind="booked")
+    coalescer.flush()
+    kinds = {c.kwargs["doctor_id"]: c.kwargs["kind"] for c in published.call_args_list}
+    assert kinds == {"d1": "called", "d2": "booked"}
+
+
+def test_with_coalescing_off_the_push_happens_in_the_request(settings, published, slot, patient, django_capture_on_commit_callbacks):
+    settings.LIVE_PUSH_COALESCE_MS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
+    assert published.call_count == 1
