@@ -93,3 +93,84 @@ def assert_double_bookings_refused(outcomes, facts, *, patients: list[str]) -> N
     assert booked == Counter(patients), "every patient has exactly one active booking"
     assert_one_event_per_outcome(facts)
     assert_numbers_unique_and_never_reused(facts)
+
+
+def replay(events, tokens, *, capacity):
+    """Walk the slot's event log in the order the slot lock let the changes happen (one slot:
+    one transaction at a time, so a cancellation's promotions follow it directly), checking
+    every step. Returns the places held and the patients waiting at the end, and how many
+    patients each cancellation promoted."""
+    category = {t["id"]: t["category"] for t in tokens}
+    held = waiting = owed = 0
+    promotions = []
+    for event in events:
+        kind = event["kind"]
+        if kind != "PROMOTED":
+            assert owed == 0, f"a cancellation left a free place while patients waited (before {event})"
+        if kind == "WAITLISTED":
+            waiting += 1
+        elif kind == "CANCELLED":
+            held -= 1
+            # The freed place goes at once to a waiting patient, but only while the slot is
+            # below capacity: after emergencies pushed it over, it first comes back down.
+            owed = min(max(capacity - held, 0), waiting)
+            promotions.append(0)
+        elif kind == "PROMOTED":
+            assert owed > 0, f"promoted with no free place: {event}"
+            owed -= 1
+            promotions[-1] += 1
+            held += 1
+            waiting -= 1
+            assert held <= capacity, f"promoted over capacity: {event}"
+        elif kind == "BOOKED":
+            held += 1
+            assert held <= capacity, f"booked over capacity: {event}"
+        elif kind == "EMERGENCY":
+            held += 1  # the one way over capacity
+            assert category[event["token"]] == "EMERGENCY"
+        else:
+            raise AssertionError(f"unexpected event {event}")
+    assert owed == 0
+    return held, waiting, promotions
+
+
+def assert_cancel_race(outcomes, facts, *, sent: int, to_cancel: list[str], capacity: int, emergencies: int) -> None:
+    """Cancellations (each sent twice), emergencies and bookings raced into a full slot with a
+    waiting list (scenarios.cancels_among_emergencies)."""
+    assert_requests_overlapped(outcomes)
+    assert_every_request_answered(
+        outcomes, sent, allowed=("confirmed", "waitlisted", "cancelled", "refused")
+    )
+    # Each token was cancelled once; its twin request was refused with a reason.
+    cancels = [o for o in outcomes if o["op"] == "cancel"]
+    assert Counter(o["token"] for o in cancels if o["outcome"] == "cancelled") == Counter(to_cancel)
+    assert {o["error"] for o in cancels if o["outcome"] == "refused"} == {"InvalidTransition"}
+    assert sum(o["outcome"] == "refused" for o in cancels) == len(to_cancel)
+    assert {o["outcome"] for o in outcomes if o["op"] == "emergency"} == {"confirmed"}
+    # The slot stayed full (the waiting list never ran dry): new bookings went on the list.
+    assert {o["outcome"] for o in outcomes if o["op"] == "book"} == {"waitlisted"}
+
+    tokens, entries = facts["tokens"], facts["entries"]
+    held, waiting, promotions = replay(facts["events"], tokens, capacity=capacity)
+    assert len(promotions) == len(to_cancel) and set(promotions) <= {0, 1}
+    assert held == sum(t["status"] in HOLDING_A_PLACE for t in tokens)
+    assert held <= capacity + emergencies
+    assert waiting == sum(e["status"] == "WAITING" for e in entries)
+    assert sorted(t["id"] for t in tokens if t["status"] == "CANCELLED") == sorted(to_cancel)
+    assert sorted(e["token"] for e in facts["events"] if e["kind"] == "CANCELLED") == sorted(to_cancel)
+
+    # Every promoted entry became exactly one fresh token of its own patient; nothing else did.
+    promoted = [e for e in entries if e["status"] == "PROMOTED"]
+    by_id = {t["id"]: t for t in tokens}
+    assert len(promoted) == sum(e["kind"] == "PROMOTED" for e in facts["events"]) > 0
+    assert len({e["token"] for e in promoted}) == len(promoted)
+    for entry in promoted:
+        token = by_id[entry["token"]]
+        assert (token["patient"], token["slot"], token["category"]) == (entry["patient"], entry["slot"], entry["category"])
+    assert all(e["token"] is None for e in entries if e["status"] == "WAITING")
+    cancelled_numbers = {t["number"] for t in tokens if t["status"] == "CANCELLED"}
+    assert not cancelled_numbers & {by_id[e["token"]]["number"] for e in promoted}
+
+    assert_numbers_unique_and_never_reused(facts)
+    assert_one_active_booking_per_patient(facts)
+    assert_one_event_per_outcome(facts)

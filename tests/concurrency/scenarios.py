@@ -32,3 +32,19 @@ def two_slots_at_once(clinic) -> list:
         pair = [("book", {"slot": s, "patient": p, "category": category(n)}) for s in (first, second)]
         requests += pair if n % 2 else pair[::-1]
     return requests
+
+
+def cancels_among_emergencies(slot: str, confirmed: list[str], patients: list[str], *, emergencies: int) -> list:
+    """Cancel each of `confirmed` (two requests side by side: the same token cancelled twice at
+    once), three new bookings after each, and an emergency after every second cancellation
+    while they last, so that some cancellations land while emergencies hold the slot over
+    capacity and some while it is at capacity. `patients` must not have booked yet."""
+    people = iter(patients)
+    requests = []
+    for n, token in enumerate(confirmed):
+        requests += [("cancel", {"token": token})] * 2
+        requests += [("book", {"slot": slot, "patient": next(people), "category": "FOLLOWUP"}) for _ in range(3)]
+        if n % 2 and emergencies:
+            requests.append(("emergency", {"slot": slot, "patient": next(people)}))
+            emergencies -= 1
+    return requests

@@ -1,6 +1,8 @@
 """The booking races again on SQLite (the no-configuration default), from 8 processes on one
 database file: the same invariants, and no request may fail with "database is locked"."""
 
+import random
+
 import pytest
 
 from tests.concurrency import invariants, scenarios
@@ -58,3 +60,22 @@ def test_on_sqlite_two_slots_of_one_doctor_at_once_give_one_booking(sqlite_worke
     assert_never_locked_out(outcomes)
     facts = sqlite_workers.call("day_facts", doctor=clinic["doctor"])
     invariants.assert_double_bookings_refused(outcomes, facts, patients=clinic["patients"])
+
+
+def test_on_sqlite_cancellations_emergencies_and_bookings_keep_the_invariants(sqlite_workers):
+    capacity, waiting, cancelled, emergencies = 10, 40, 8, 4
+    clinic = sqlite_workers.call("open_clinic", capacities=[capacity], patients=capacity + waiting + emergencies + 3 * cancelled)
+    (slot,) = clinic["slots"]
+    patients = clinic["patients"]
+    confirmed = sqlite_workers.call("book_in_turn", slot=slot, patients=patients[:capacity], category="WALKIN")
+    sqlite_workers.call("book_in_turn", slot=slot, patients=patients[capacity : capacity + waiting], category="ONLINE")
+    to_cancel = random.Random(7).sample(confirmed, cancelled)
+    requests = scenarios.cancels_among_emergencies(slot, to_cancel, patients[capacity + waiting :], emergencies=emergencies)
+
+    outcomes = sqlite_workers.race(requests)
+
+    assert_never_locked_out(outcomes)
+    facts = sqlite_workers.call("day_facts", doctor=clinic["doctor"])
+    invariants.assert_cancel_race(
+        outcomes, facts, sent=len(requests), to_cancel=to_cancel, capacity=capacity, emergencies=emergencies
+    )

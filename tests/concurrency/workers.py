@@ -282,6 +282,15 @@ def open_clinic(*, capacities: list[int], patients: int) -> dict:
     return {"doctor": str(doctor.pk), "slots": [str(s.pk) for s in slots], "patients": [str(p.pk) for p in people]}
 
 
+def book_in_turn(*, slot: str, patients: list[str], category: str) -> list[str | None]:
+    """Book the patients one after another (setting the scene before a race): the token id of
+    each confirmed booking, None for each one put on the waiting list."""
+    from queues import allocation
+
+    results = [allocation.book_token(slot_id=slot, patient_id=p, category=category) for p in patients]
+    return [str(r.token.pk) if r.confirmed else None for r in results]
+
+
 def day_facts(*, doctor: str) -> dict:
     """Everything the doctor's day holds, as plain data, in the order things happened."""
     from queues.models import DoctorDay, QueueEvent, Token, WaitingListEntry
