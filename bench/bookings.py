@@ -28,12 +28,15 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 import urllib.error
 import urllib.request
 import uuid
@@ -231,6 +234,16 @@ class Shared:
 
 
 def _worker(kind, index, warm_slot, rounds, patients, shared: Shared, database_url, priority, holding):
+    try:
+        _work(kind, warm_slot, rounds, patients, shared, database_url, priority, holding)
+    except BaseException:
+        # Tell the parent at once (instead of leaving it at the barrier until the timeout).
+        shared.results.put(("failed", traceback.format_exc()[-1500:]))
+        shared.barrier.abort()
+        sys.exit(1)  # the parent prints the first worker's traceback once
+
+
+def _work(kind, warm_slot, rounds, patients, shared: Shared, database_url, priority, holding):
     from django.db import connections
 
     connections.close_all()  # never share the parent's socket
@@ -297,8 +310,26 @@ def run_workers(name, kind, workers, rounds, limit, budget, patients, database_u
             t0 = time.perf_counter()
             shared.barrier.wait(BARRIER_TIMEOUT)
             outcome.seconds += time.perf_counter() - t0
+    except threading.BrokenBarrierError:
+        failure = "a worker process stopped (no message)"
+        give_up = time.monotonic() + 10
+        while time.monotonic() < give_up:
+            try:
+                result = shared.results.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if result[0] == "failed":
+                failure = result[1]
+                break
+        for p in procs:
+            p.terminate()
+        raise RuntimeError(f"{kind} worker failed:\n{failure}") from None
+    try:
         for _ in procs:
-            lat, confirmed, waitlisted, errors, sample = shared.results.get(timeout=BARRIER_TIMEOUT)
+            result = shared.results.get(timeout=BARRIER_TIMEOUT)
+            if result[0] == "failed":
+                raise RuntimeError(f"{kind} worker failed:\n{result[1]}")
+            lat, confirmed, waitlisted, errors, sample = result
             outcome.latencies += lat
             outcome.confirmed += confirmed
             outcome.waitlisted += waitlisted
