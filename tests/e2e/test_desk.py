@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from queues import allocation
@@ -14,21 +13,12 @@ from queues.models import Token
 from scheduling import roles
 from scheduling.models import Department, Doctor, Patient, Slot
 from tests.e2e.conftest import screenshot
+from tests.integration.staff import role_group
 
 pytestmark = pytest.mark.browser
 
 AXE = os.path.join(os.path.dirname(__file__), "..", "..", "static", "vendor", "axe-core-4.14.1", "axe.min.js")
 PASSWORD = "counter-pass-42"
-
-
-def role_group(name):
-    """The role's Group. A data migration makes them, but browser tests run on a database that
-    earlier transactional tests flushed, so make it again if need be."""
-    group, _ = Group.objects.get_or_create(name=name)
-    for perm in roles.ROLE_PERMISSIONS[name]:
-        app_label, codename = perm.split(".")
-        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    return group
 
 
 @pytest.fixture
