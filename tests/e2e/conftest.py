@@ -56,8 +56,10 @@ def live_server_url(transactional_db, settings):
     thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
+    # Module scope, not session: Playwright's sync API keeps an event loop running in the test
+    # thread while it is open, which would break the async (websocket) tests that run later.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
