@@ -691,6 +691,9 @@ def render(info, loads, pairs, waitlist, traces, statements, http_statements, ht
     out.append(f"- Command: `make bench` (runs `{info['command']}`)")
     out.append(f"- Machine: {info['cpus']} CPUs ({info['cpu']}), {info['memory']} memory; {info['postgres']}; "
                f"Python {info['python']}")
+    out.append(f"- Settings: DEBUG=0, channel layer {info['channel_layer']}, "
+               f"LIVE_PUSH_COALESCE_MS={info['coalesce_ms']} (the after-commit render and push "
+               "run in a background thread of each process when it is above 0)")
     out.append(f"- Load average (1/5/15 min): {loads[0]} at the start, {loads[1]} at the end. The machine is "
                "shared with other developers' test runs, so absolute figures are noisy; the ratio, measured "
                "in the same minute, is the figure to watch.")
@@ -834,6 +837,10 @@ def main(argv=None) -> int:
     print(f"bench database {common.BENCH_DB} on {source}; migrating", flush=True)
     call_command("migrate", verbosity=0, interactive=False)
     info = common.machine(database_url, source)
+    from django.conf import settings
+
+    info["channel_layer"] = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    info["coalesce_ms"] = getattr(settings, "LIVE_PUSH_COALESCE_MS", "unset")
     load_start = common.loadavg()
     print(f"load {load_start}", flush=True)
 
