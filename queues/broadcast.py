@@ -64,10 +64,15 @@ def queue_changed(*, doctor_id, slot_id, kind: str) -> None:
 
 
 def _after_commit(*, doctor_id: str, slot_id: str, kind: str) -> None:
-    if settings.LIVE_PUSH_COALESCE_MS > 0:
-        _coalescer.add(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
-    else:
-        publish_queue_change(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
+    # Never raise: the booking is already committed. (Also sidesteps Django 5.2's robust
+    # on_commit logging, which itself fails on a functools.partial: Django ticket #36487.)
+    try:
+        if settings.LIVE_PUSH_COALESCE_MS > 0:
+            _coalescer.add(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
+        else:
+            publish_queue_change(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
+    except Exception:
+        logger.exception("Could not push the %s change for doctor %s", kind, doctor_id)
 
 
 class Coalescer:

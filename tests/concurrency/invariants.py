@@ -13,13 +13,16 @@ def tally(outcomes) -> Counter:
 
 
 def assert_requests_overlapped(outcomes) -> None:
-    """Every worker sent its first request before any worker had finished its last one."""
-    first, last = defaultdict(lambda: float("inf")), defaultdict(float)
-    for o in outcomes:
-        first[o["worker"]] = min(first[o["worker"]], o["started"])
-        last[o["worker"]] = max(last[o["worker"]], o["ended"])
-    assert len(first) > 1
-    assert max(first.values()) < min(last.values()), "the workers ran one after another, not at once"
+    """The race was real: most requests were in flight while another worker's request was.
+    (Not "every worker started before any finished": on a busy 2-core machine a worker can be
+    scheduled late, and that proves nothing either way.)"""
+    assert len({o["worker"] for o in outcomes}) > 1
+    overlapped = sum(
+        1
+        for o in outcomes
+        if any(p["worker"] != o["worker"] and p["started"] < o["ended"] and o["started"] < p["ended"] for p in outcomes)
+    )
+    assert overlapped >= len(outcomes) // 2, f"only {overlapped} of {len(outcomes)} requests overlapped another worker's"
 
 
 def assert_every_request_answered(outcomes, sent: int, *, allowed=("confirmed", "waitlisted", "refused")) -> None:

@@ -45,3 +45,12 @@ def test_with_coalescing_off_the_push_happens_in_the_request(settings, published
     with django_capture_on_commit_callbacks(execute=True):
         allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
     assert published.call_count == 1
+
+
+def test_a_failing_push_never_turns_a_saved_booking_into_an_error(settings, monkeypatch, slot, patient, django_capture_on_commit_callbacks, caplog):
+    settings.LIVE_PUSH_COALESCE_MS = 0
+    monkeypatch.setattr(broadcast, "publish_queue_change", Mock(side_effect=RuntimeError("redis gone")))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
+    assert result.confirmed
+    assert "Could not push the booked change" in caplog.text
