@@ -126,20 +126,39 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # instead of a hung request. Set per connection, so it costs no extra round trip.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"]["options"] = f"-c lock_timeout={envint('LOCK_TIMEOUT_MS', 5000)}"
+    # Server-side parameter binding lets psycopg prepare the statements a connection repeats
+    # (every booking runs the same few), so PostgreSQL stops re-planning them each time.
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = envbool("DB_SERVER_SIDE_BINDING", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels (websockets) ------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+
+
+def redis_channel_layer(url: str) -> dict:
+    """The channels-redis layer on `url` (tests build one on their own Redis with it)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{
+            "address": url,
             # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's
             # 5 s blocking receive: idle consumers then crash with TimeoutError. Read longer.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": envint("REDIS_SOCKET_TIMEOUT", 15)}]},
-        }
+            "socket_timeout": envint("REDIS_SOCKET_TIMEOUT", 15),
+            # redis-py 8 also caps a pool at 100 connections and raises (not waits) past it: a burst
+            # of boards (re)connecting or leaving at once (each a group_add/discard) crashed consumers.
+            "max_connections": envint("REDIS_MAX_CONNECTIONS", 1000),
+            # After a Redis restart every pooled connection is dead and redis-py 8 does not retry by
+            # default: the first push on each was lost. Reconnect and retry once.
+            "retry_on_error": [RedisConnectionError],
+        }]},
     }
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -82,15 +82,38 @@ def _slot_locked(slot_id):
     """A transaction holding the slot's row lock; yields the freshly read slot."""
     try:
         with transaction.atomic():
-            try:
-                slot = Slot.objects.select_for_update().get(pk=slot_id)
-            except (Slot.DoesNotExist, ValueError, TypeError, ValidationError):
-                raise SlotNotFound() from None
-            yield slot
+            yield _select_slot_for_update(slot_id)
     except OperationalError as exc:
         if _is_lock_failure(exc):
             raise SlotBusy() from exc
         raise
+
+
+_SLOT_FIELDS = [f.attname for f in Slot._meta.concrete_fields]
+
+
+def _select_slot_for_update(slot_id) -> Slot:
+    """SELECT ... FOR UPDATE the slot row. Hand-written because it runs on every operation and
+    the ORM's query compilation costs more than the round trip."""
+    try:
+        pk = Slot._meta.pk.get_db_prep_value(slot_id, connection)
+    except (ValueError, TypeError, ValidationError):
+        raise SlotNotFound() from None
+    columns = ", ".join(connection.ops.quote_name(Slot._meta.get_field(name).column) for name in _SLOT_FIELDS)
+    with connection.cursor() as cursor:
+        # SQLite has no row locks; its IMMEDIATE transaction already holds the database's write lock.
+        for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        cursor.execute(f"SELECT {columns} FROM {Slot._meta.db_table} WHERE id = %s{for_update}", [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise SlotNotFound()
+    values = []
+    for name, value in zip(_SLOT_FIELDS, row):  # as the ORM would convert them (SQLite: UUIDs, datetimes)
+        column = Slot._meta.get_field(name).get_col(Slot._meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            value = convert(value, column, connection)
+        values.append(value)
+    return Slot.from_db(connection.alias, _SLOT_FIELDS, values)
 
 
 def _lock_day(slot: Slot, *, take_number: bool = False) -> tuple[int, int]:
@@ -209,8 +232,8 @@ def _actor(by):
     return by if getattr(by, "is_authenticated", False) else None
 
 
-def _record(kind, *, slot, token=None, waiting_entry=None, by=None, before=None, after=None, note=""):
-    QueueEvent.objects.create(
+def _event(kind, *, slot, token=None, waiting_entry=None, by=None, before=None, after=None, note="") -> QueueEvent:
+    return QueueEvent(
         kind=kind,
         slot_id=slot.pk,
         token=token,
@@ -222,9 +245,36 @@ def _record(kind, *, slot, token=None, waiting_entry=None, by=None, before=None,
     )
 
 
-def _issue_token(*, slot, number, patient_id, category, booked_at) -> Token:
-    """Create a confirmed token with a number taken from the slot's day ledger."""
-    return Token.objects.create(
+def _record(kind, **details) -> None:
+    _event(kind, **details).save()
+
+
+def _insert_together(*instances) -> None:
+    """Insert new model instances in one round trip on PostgreSQL (one statement of
+    data-modifying CTEs; the foreign keys are checked at its end), one INSERT each elsewhere.
+    Used on the booking path, where every round trip is spent holding the slot's lock.
+    Database-generated ids (QueueEvent's) are not read back: nobody needs them."""
+    quote = connection.ops.quote_name
+    statements, params = [], []
+    for obj in instances:
+        meta = obj._meta
+        fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+        params.append([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+        columns = ", ".join(quote(f.column) for f in fields)
+        statements.append(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})")
+        obj._state.adding, obj._state.db = False, connection.alias
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ctes = ", ".join(f"new{n} AS ({sql})" for n, sql in enumerate(statements[:-1]))
+            cursor.execute(f"WITH {ctes} {statements[-1]}" if ctes else statements[-1], [p for ps in params for p in ps])
+        else:
+            for sql, values in zip(statements, params):
+                cursor.execute(sql, values)
+
+
+def _issue_token(*, slot, number, patient_id, category, booked_at, kind, by=None, waiting_entry=None) -> Token:
+    """Create a confirmed token with a number taken from the slot's day ledger, and its event."""
+    token = Token(
         slot_id=slot.pk,
         patient_id=patient_id,
         doctor_id=slot.doctor_id,
@@ -234,6 +284,9 @@ def _issue_token(*, slot, number, patient_id, category, booked_at) -> Token:
         priority=priority.base_priority(category),
         booked_at=booked_at,
     )
+    event = _event(kind, slot=slot, token=token, waiting_entry=waiting_entry, by=by, after=_token_state(token))
+    _insert_together(token, event)
+    return token
 
 
 def _changed(slot: Slot, kind: str) -> None:
@@ -257,12 +310,14 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
         state = _patient_state(slot, patient_id)
         _refuse_double_booking(state, slot)
         if state["held"] < slot.max_capacity:
-            token = _issue_token(slot=slot, number=number, patient_id=patient_id, category=category, booked_at=booked_at)
-            _record(QueueEvent.Kind.BOOKED, slot=slot, token=token, by=by, after=_token_state(token))
+            token = _issue_token(
+                slot=slot, number=number, patient_id=patient_id, category=category, booked_at=booked_at,
+                kind=QueueEvent.Kind.BOOKED, by=by,
+            )
             _changed(slot, "booked")
             return BookingResult(token=token)
         _give_back_number(ledger_id)
-        entry = WaitingListEntry.objects.create(
+        entry = WaitingListEntry(
             slot_id=slot.pk,
             patient_id=patient_id,
             doctor_id=slot.doctor_id,
@@ -271,7 +326,7 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
             priority=priority.base_priority(category),
             booked_at=booked_at,
         )
-        _record(QueueEvent.Kind.WAITLISTED, slot=slot, waiting_entry=entry, by=by, after={"category": category})
+        _insert_together(entry, _event(QueueEvent.Kind.WAITLISTED, slot=slot, waiting_entry=entry, by=by, after={"category": category}))
         _changed(slot, "waitlisted")
         selectors.annotate_waiting_places([entry], now)
         return BookingResult(waiting_entry=entry)
@@ -296,9 +351,9 @@ def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
         state = _patient_state(slot, patient_id)
         _refuse_double_booking(state, slot)
         token = _issue_token(
-            slot=slot, number=number, patient_id=patient_id, category=Category.EMERGENCY, booked_at=now
+            slot=slot, number=number, patient_id=patient_id, category=Category.EMERGENCY, booked_at=now,
+            kind=QueueEvent.Kind.EMERGENCY, by=by,
         )
-        _record(QueueEvent.Kind.EMERGENCY, slot=slot, token=token, by=by, after=_token_state(token))
         _changed(slot, "emergency")
         return token
 
@@ -447,13 +502,13 @@ def _fill_free_places(slot: Slot, now: datetime, by=None) -> list[Token]:
     promoted = []
     for number, entry in enumerate(chosen, start=last_number + 1):
         token = _issue_token(
-            slot=slot, number=number, patient_id=entry.patient_id, category=entry.category, booked_at=entry.booked_at
+            slot=slot, number=number, patient_id=entry.patient_id, category=entry.category, booked_at=entry.booked_at,
+            kind=QueueEvent.Kind.PROMOTED, by=by, waiting_entry=entry,
         )
         entry.status = WaitingListEntry.Status.PROMOTED
         entry.token = token
         entry.resolved_at = now
         entry.save(update_fields=["status", "token", "resolved_at"])
-        _record(QueueEvent.Kind.PROMOTED, slot=slot, token=token, waiting_entry=entry, by=by, after=_token_state(token))
         promoted.append(token)
     return promoted
 
