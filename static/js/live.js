@@ -2,7 +2,8 @@
 // - Connects to data-socket; reconnects by itself with exponential backoff (and jitter).
 // - Shows a discreet "reconnecting" mark ([data-live-mark], or one it adds) while down.
 // - An HTML message replaces the elements with the same ids (server-rendered fragments),
-//   then fires "live:swapped" on each; any other message fires "queue-changed" on <body>
+//   then fires "live:swapped" on each (not under an htmx request in flight, nor with an older
+//   [data-rendered]: see `held`); any other message fires "queue-changed" on <body>
 //   so panels with hx-trigger="queue-changed from:body" refresh.
 // - Close code 4403 (no longer allowed, e.g. a revoked board key) or a failed handshake
 //   whose page now answers 4xx: reload, so the page says why.
@@ -34,6 +35,29 @@
     document.documentElement.dataset.live = ok ? "open" : "down";
   }
 
+  // A fragment whose htmx request is still in flight (a doctor's action) is not replaced under it:
+  // htmx would then find the request's element detached and drop the response's out-of-band parts
+  // (the action's confirmation). The push waits for the response, and is applied only if it is
+  // newer ([data-rendered], seconds since the epoch when the server rendered it).
+  var held = {};
+
+  function busy(el) {
+    return el.classList.contains("htmx-request") || !!el.querySelector(".htmx-request");
+  }
+  function older(fresh, old) {
+    var a = parseFloat(fresh.getAttribute("data-rendered")), b = parseFloat(old.getAttribute("data-rendered"));
+    return !isNaN(a) && !isNaN(b) && a < b;
+  }
+  document.addEventListener("htmx:afterRequest", function () {
+    setTimeout(function () {  // after htmx has swapped and settled the response
+      var ids = Object.keys(held);
+      if (!ids.length) return;
+      var html = ids.map(function (id) { return held[id]; }).join("");
+      held = {};
+      swapFragments(html);
+    }, 0);
+  });
+
   function swapFragments(html) {
     var tpl = document.createElement("template");
     tpl.innerHTML = html;
@@ -41,6 +65,8 @@
     Array.prototype.slice.call(tpl.content.children).forEach(function (fresh) {
       var old = fresh.id && document.getElementById(fresh.id);
       if (!old) return;
+      if (busy(old)) { held[fresh.id] = fresh.outerHTML; return; }
+      if (older(fresh, old)) return;
       fresh.removeAttribute("hx-swap-oob");
       old.replaceWith(fresh);
       if (window.htmx) window.htmx.process(fresh);

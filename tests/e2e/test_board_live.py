@@ -111,6 +111,10 @@ def test_a_hindi_board(browser, live_server_url, clinic):
     display.doctors.set(doctors[:4])
     board = board_page(browser, f"{live_server_url}/board/{display.key}/")
     expect(board.locator("#board-rows")).to_contain_text("कमरा")
+    # The vendored Devanagari font, not whatever the TV has (often none: empty boxes).
+    loaded = board.evaluate("""document.fonts.ready.then(() => Array.from(document.fonts)
+        .filter(f => f.family.replace(/"/g, '') === 'Noto Sans Devanagari' && f.status === 'loaded').length)""")
+    assert loaded >= 1
     # Nothing overflows the 1920x1080 screen.
     assert board.evaluate("document.documentElement.scrollHeight <= innerHeight && document.documentElement.scrollWidth <= innerWidth")
     screenshot(board, "board-hindi")

@@ -1,0 +1,133 @@
+"""Browser: Redis stops under an open board and starts again; the board says it is reconnecting,
+a booking made meanwhile still succeeds, and the board recovers and shows it by itself.
+
+The test runs its own redis-server on a free port (never the machine's): the live server's
+channel layer is a RedisChannelLayer on it."""
+
+import shutil
+import socket
+import subprocess
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+from rest_framework.authtoken.models import Token as ApiToken
+
+from queues.models import Display
+from scheduling.models import Department, Doctor, Patient, Slot
+from tests.integration.staff import make_staff
+
+pytestmark = pytest.mark.browser
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    """A throwaway redis-server on 127.0.0.1:<port>, nothing on disk; stop() and start() again
+    on the same port."""
+
+    def __init__(self, executable: str):
+        self.executable, self.port, self.proc = executable, _free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+@pytest.fixture
+def private_redis():
+    if not REDIS_SERVER:
+        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    redis = PrivateRedis(REDIS_SERVER)
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def redis_live_server_url(private_redis, settings, live_server_url):
+    # Set before the first websocket: channels rebuilds its layer when CHANNEL_LAYERS changes.
+    from config.settings import redis_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(private_redis.url)}
+    return live_server_url
+
+
+def test_the_board_recovers_by_itself_after_redis_restarts(browser, redis_live_server_url, private_redis, transactional_db):
+    url = redis_live_server_url
+    dept = Department.objects.create(name="OPD")
+    rao = Doctor.objects.create(name="Dr. Asha Rao", room="4", department=dept)
+    start = timezone.now() - timedelta(minutes=30)
+    slot = Slot.objects.create(doctor=rao, start_time=start, end_time=start + timedelta(hours=2), max_capacity=20)
+    display = Display.objects.create(name="Main hall")
+    api_key = ApiToken.objects.create(user=make_staff("desk", "Reception")).key
+
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    board = context.new_page()
+    board.goto(f"{url}/board/{display.key}/")
+    board.wait_for_function("document.documentElement.dataset.live === 'open'")
+    board.evaluate("window.__noReload = true")
+    mark = board.locator("[data-live-mark]")
+    row = board.locator(f"#board-doctor-{rao.pk}")
+    expect(mark).to_be_hidden()
+
+    def book(name: str) -> int:
+        patient = Patient.objects.create(name=name, phone=f"98765{Patient.objects.count():05d}")
+        response = board.request.post(
+            f"{url}/api/v1/tokens/",
+            data={"slot_id": str(slot.pk), "patient_id": str(patient.pk), "category": "WALKIN"},
+            headers={"Authorization": f"Token {api_key}"},
+        )
+        assert response.status == 201, response.text()
+        return response.json()["token_number"]
+
+    # Live while Redis is up.
+    first = book("Sunita Devi")
+    expect(row.locator(".cell-next")).to_contain_text(str(first))
+
+    # Redis stops: the board shows its discreet mark; a booking still succeeds.
+    private_redis.stop()
+    expect(mark).to_be_visible(timeout=20_000)
+    expect(mark).to_have_text("Reconnecting…")
+    second = book("Ravi Kumar")
+    expect(row.locator(".cell-next")).not_to_contain_text(str(second))
+
+    # Redis is back on the same port (empty: no groups survive): the board reconnects, resyncs and
+    # shows the booking made while it was down, then keeps receiving pushes. No reload.
+    private_redis.start()
+    expect(mark).to_be_hidden(timeout=40_000)
+    expect(row.locator(".cell-next")).to_contain_text(str(second))
+    third = book("Meena Sharma")
+    expect(row.locator(".cell-next")).to_contain_text(str(third))
+    assert board.evaluate("window.__noReload")
+    context.close()
