@@ -162,6 +162,20 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The cache holds which live screens are open (queues/watchers.py): shared through Redis across
+# web processes when REDIS_URL is set. Nothing in it decides a booking.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "opdq",
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Live screens: committed changes are rendered and pushed by a background thread per web process
 # at most once per this many milliseconds per doctor (0: at once, inside the request).
 LIVE_PUSH_COALESCE_MS = envint("LIVE_PUSH_COALESCE_MS", 40)

@@ -9,7 +9,8 @@ Each change is rendered once, here, and the HTML is sent to the groups that show
 - `board_doctor_group(doctor_id, language)`: every board showing that doctor in that language
   (the doctor's row, plus a call announcement when a token is called);
 - `DESK_GROUP`: reception desks (a small JSON note; their panels refresh themselves).
-Screens never query the database for a pushed change; they only do on (re)connect.
+Screens never query the database for a pushed change; they only do on (re)connect. Fragments
+are rendered only for groups some screen is watching (queues/watchers.py).
 
 Rendering costs several times a booking's own transaction, so with LIVE_PUSH_COALESCE_MS > 0
 (the default) changes are not rendered in the request: a background thread per web process
@@ -31,6 +32,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, transaction
+
+from queues import watchers
 
 logger = logging.getLogger(__name__)
 
@@ -133,15 +136,21 @@ def queue_change_messages(*, doctor_id: str, slot_id: str, kind: str) -> list[tu
     from queues.views.doctor import render_queue_fragment
     from scheduling.models import Doctor
 
-    doctor = Doctor.objects.select_related("department").get(pk=doctor_id)
     messages = [
-        (doctor_group(doctor_id), {"type": "live.html", "html": render_queue_fragment(doctor)}),
         (DESK_GROUP, {"type": "live.text", "text": json.dumps(
             {"event": "queue-changed", "kind": kind, "doctor_id": doctor_id, "slot_id": slot_id})}),
     ]
-    for language in Display.languages_showing(doctor):
-        html = render_board_update(doctor, language, announce=kind in ANNOUNCED_KINDS)
-        messages.append((board_doctor_group(doctor_id, language), {"type": "live.html", "html": html}))
+    languages = [code for code, _ in Display.Language.choices]
+    watched = watchers.watched([doctor_group(doctor_id)] + [board_doctor_group(doctor_id, lang) for lang in languages])
+    if not watched:
+        return messages  # no doctor page or board shows this doctor: render nothing
+    doctor = Doctor.objects.select_related("department").get(pk=doctor_id)
+    if doctor_group(doctor_id) in watched:
+        messages.insert(0, (doctor_group(doctor_id), {"type": "live.html", "html": render_queue_fragment(doctor)}))
+    for language in languages:
+        if board_doctor_group(doctor_id, language) in watched:
+            html = render_board_update(doctor, language, announce=kind in ANNOUNCED_KINDS)
+            messages.append((board_doctor_group(doctor_id, language), {"type": "live.html", "html": html}))
     return messages
 
 

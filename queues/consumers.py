@@ -11,7 +11,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from queues import broadcast
+from queues import broadcast, watchers
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.joined = list(groups)
+        await watchers.watch(self.joined)  # before the full state is read: see queues/watchers.py
 
     async def leave(self) -> None:
+        await watchers.unwatch(self.joined)
         for group in self.joined:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)

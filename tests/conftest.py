@@ -87,3 +87,11 @@ def redis_url():
     from tests.services import ensure_redis_url
 
     return ensure_redis_url()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with no screens counted as open (queues/watchers.py keeps them in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()

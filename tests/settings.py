@@ -8,6 +8,7 @@ from config.settings import *  # noqa: E402,F403
 
 # Tests use the in-memory channel layer; tests of Redis itself ask for the `redis_url` fixture.
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LIVE_PUSH_COALESCE_MS = 0  # push inside the request: tests see it at once (the coalescer has its own test)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 SECURE_SSL_REDIRECT = False

@@ -6,7 +6,9 @@ from unittest.mock import Mock
 import pytest
 from django.test import override_settings
 
-from queues import allocation, broadcast
+from asgiref.sync import async_to_sync
+
+from queues import allocation, broadcast, watchers
 from queues.models import Display, Token
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +34,9 @@ def test_each_fragment_is_rendered_once_per_change_whatever_the_number_of_boards
     queue = Mock(wraps=doctor_views.render_queue_fragment)
     monkeypatch.setattr(board, "render_board_update", rows)
     monkeypatch.setattr(doctor_views, "render_queue_fragment", queue)
+    screens = [broadcast.board_doctor_group(doctor.pk, "en")] * 3 + [
+        broadcast.board_doctor_group(doctor.pk, "hi"), broadcast.doctor_group(doctor.pk)]
+    async_to_sync(watchers.watch)(screens)
     messages = broadcast.queue_change_messages(doctor_id=str(doctor.pk), slot_id=str(slot.pk), kind="booked")
     assert rows.call_count == 2 and queue.call_count == 1  # one per language, one for the doctor
     groups = [g for g, _ in messages]
@@ -63,3 +68,20 @@ def test_a_rendering_failure_is_logged_not_raised(slot, patient, monkeypatch, ca
     with django_capture_on_commit_callbacks(execute=True):
         result = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
     assert result.confirmed and "Could not render the booked change" in caplog.text
+
+
+def test_nothing_is_rendered_for_screens_nobody_has_open(slot, doctor, monkeypatch):
+    from queues.views import board, doctor as doctor_views
+
+    Display.objects.create(name="Hall").doctors.add(doctor)
+    rows = Mock(wraps=board.render_board_update)
+    queue = Mock(wraps=doctor_views.render_queue_fragment)
+    monkeypatch.setattr(board, "render_board_update", rows)
+    monkeypatch.setattr(doctor_views, "render_queue_fragment", queue)
+    messages = broadcast.queue_change_messages(doctor_id=str(doctor.pk), slot_id=str(slot.pk), kind="booked")
+    assert rows.call_count == 0 and queue.call_count == 0
+    assert [g for g, _ in messages] == [broadcast.DESK_GROUP]  # the desk's small note still goes out
+    async_to_sync(watchers.watch)([broadcast.doctor_group(doctor.pk)])
+    async_to_sync(watchers.unwatch)([broadcast.doctor_group(doctor.pk)])
+    broadcast.queue_change_messages(doctor_id=str(doctor.pk), slot_id=str(slot.pk), kind="booked")
+    assert queue.call_count == 0  # the page was closed again
