@@ -129,6 +129,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side parameter binding lets psycopg prepare the statements a connection repeats
     # (every booking runs the same few), so PostgreSQL stops re-planning them each time.
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = envbool("DB_SERVER_SIDE_BINDING", True)
+    # A connection pool per web process (psycopg_pool): under ASGI every request runs in its own
+    # thread, so persistent connections (DB_CONN_MAX_AGE) pile up; a pool reuses a few.
+    if envbool("DB_POOL", True) and not DATABASES["default"]["CONN_MAX_AGE"]:
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": envint("DB_POOL_MAX_SIZE", 8),
+            "timeout": envint("DB_POOL_TIMEOUT", 10),
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -112,8 +112,7 @@ class Coalescer:
             batch, self._pending = list(self._pending.values()), {}
         close_old_connections()
         try:
-            for change in batch:
-                publish_queue_change(**change)
+            publish_queue_changes(batch)
         finally:
             close_old_connections()
 
@@ -155,12 +154,18 @@ def queue_change_messages(*, doctor_id: str, slot_id: str, kind: str) -> list[tu
 
 
 def publish_queue_change(*, doctor_id: str, slot_id: str, kind: str) -> None:
-    try:
-        messages = queue_change_messages(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
-    except Exception:
-        logger.exception("Could not render the %s change for doctor %s", kind, doctor_id)
-        return
-    _send(messages, what=f"{kind} for doctor {doctor_id}")
+    publish_queue_changes([{"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind}])
+
+
+def publish_queue_changes(changes: list[dict]) -> None:
+    """Render and send several doctors' changes with one trip through the event loop."""
+    messages = []
+    for change in changes:
+        try:
+            messages += queue_change_messages(**change)
+        except Exception:
+            logger.exception("Could not render the %s change for doctor %s", change["kind"], change["doctor_id"])
+    _send(messages, what=", ".join(f"{c['kind']} for doctor {c['doctor_id']}" for c in changes))
 
 
 def publish_display_change(*, display_id) -> None:

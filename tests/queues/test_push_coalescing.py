@@ -10,8 +10,9 @@ from queues import allocation, broadcast
 
 @pytest.fixture
 def published(monkeypatch):
+    """Every change published, one call per change, whether sent alone or in a batch."""
     calls = Mock()
-    monkeypatch.setattr(broadcast, "publish_queue_change", calls)
+    monkeypatch.setattr(broadcast, "publish_queue_changes", lambda changes: [calls(**c) for c in changes])
     return calls
 
 
@@ -49,7 +50,7 @@ def test_with_coalescing_off_the_push_happens_in_the_request(settings, published
 
 def test_a_failing_push_never_turns_a_saved_booking_into_an_error(settings, monkeypatch, slot, patient, django_capture_on_commit_callbacks, caplog):
     settings.LIVE_PUSH_COALESCE_MS = 0
-    monkeypatch.setattr(broadcast, "publish_queue_change", Mock(side_effect=RuntimeError("redis gone")))
+    monkeypatch.setattr(broadcast, "publish_queue_changes", Mock(side_effect=RuntimeError("redis gone")))
     with django_capture_on_commit_callbacks(execute=True):
         result = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
     assert result.confirmed
