@@ -14,8 +14,9 @@ are rendered only for groups some screen is watching (queues/watchers.py).
 
 Rendering costs several times a booking's own transaction, so with LIVE_PUSH_COALESCE_MS > 0
 (the default) changes are not rendered in the request: a background thread per web process
-collects them and renders each doctor's screens once per window, however many bookings a burst
-brought (an announcement of a call is never lost in the merge). 0 renders in the request, as the
+publishes the first change after a quiet spell at once, and during a burst renders each doctor's
+screens at most once per window, however many bookings it brought (an announcement of a call is
+never lost in the merge). 0 renders in the request, as the
 tests do.
 """
 
@@ -82,7 +83,8 @@ class Coalescer:
     """Collects committed changes per doctor; a daemon thread publishes each doctor's latest
     state once per window."""
 
-    def __init__(self):
+    def __init__(self, *, background: bool = True):
+        self._background = background  # False: nothing publishes until flush() is called
         self._pending: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -94,15 +96,21 @@ class Coalescer:
             if earlier and earlier["kind"] in ANNOUNCED_KINDS and kind not in ANNOUNCED_KINDS:
                 kind = earlier["kind"]  # keep the call announcement; the render shows the latest state
             self._pending[doctor_id] = {"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind}
-            if self._thread is None or not self._thread.is_alive():
+            if self._background and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._run, name="live-push", daemon=True)
                 self._thread.start()
         self._wake.set()
 
     def _run(self) -> None:
+        # The first change after a quiet spell goes out at once; during a burst, at most one
+        # publication per window.
+        last = 0.0
         while True:
             self._wake.wait()
-            time.sleep(settings.LIVE_PUSH_COALESCE_MS / 1000)
+            wait = last + settings.LIVE_PUSH_COALESCE_MS / 1000 - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            last = time.monotonic()
             self.flush()
 
     def flush(self) -> None:
