@@ -3,8 +3,11 @@
 from datetime import timedelta
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import SetPasswordForm, UserCreationForm
 from django.utils import timezone
 
+from scheduling import roles
 from scheduling.models import MAX_SLOT_CAPACITY, Department, Doctor, WeeklyPattern
 from scheduling.schedules import MAX_DAYS
 
@@ -120,3 +123,87 @@ class SlotForm(_Bootstrap, forms.Form):
 class CapacityForm(forms.Form):
     max_capacity = forms.IntegerField(min_value=1, max_value=MAX_SLOT_CAPACITY, label="Capacity",
                                       widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}))
+
+
+# --- Staff logins (scheduling/staff.py) ------------------------------------------------------
+
+STAFF_ROLE_CHOICES = [
+    (roles.RECEPTION, "Reception (desk)"),
+    (roles.DOCTOR, "Doctor (own queue only)"),
+    (roles.MANAGER, "Manager (schedules, reports, users)"),
+]
+
+
+def current_role(user) -> str | None:
+    """The one role Group a login is in (the first, if an old login has several)."""
+    names = {g.name for g in user.groups.all()}
+    return next((role for role, _ in STAFF_ROLE_CHOICES if role in names), None)
+
+
+class _StaffRoleFields:
+    """Role (exactly one) and, for a Doctor login, the doctor whose queue it works. Only the
+    fields named here and in Meta reach the user: never is_staff, is_superuser or permissions."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.instance if self.instance.pk else None
+        doctors = Doctor.objects.filter(user__isnull=True)
+        linked = getattr(user, "doctor", None) if user else None
+        if linked is not None:
+            doctors = doctors | Doctor.objects.filter(pk=linked.pk)
+        self.fields["role"] = forms.ChoiceField(
+            choices=STAFF_ROLE_CHOICES, label="Role",
+            widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+            initial=current_role(user) if user else roles.RECEPTION,
+        )
+        self.fields["doctor"] = forms.ModelChoiceField(
+            queryset=doctors.order_by("name"), required=False, label="Linked doctor (Doctor role)",
+            empty_label="None", initial=linked.pk if linked else None,
+            help_text="Only doctors without a login are listed.",
+        )
+
+    def clean(self):
+        data = super().clean()
+        role, doctor = data.get("role"), data.get("doctor")
+        active = data.get("is_active", True)
+        if role == roles.DOCTOR and doctor is None and active and "doctor" not in self.errors:
+            self.add_error("doctor", "Pick the doctor whose queue this login works.")
+        elif role and role != roles.DOCTOR and doctor is not None:
+            self.add_error("doctor", "Only a Doctor login is linked to a doctor: choose None or the Doctor role.")
+        return data
+
+
+class StaffCreateForm(_Bootstrap, _StaffRoleFields, UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ["username", "first_name", "last_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(["username", "first_name", "last_name", "role", "doctor", "password1", "password2"])
+
+
+class StaffEditForm(_Bootstrap, _StaffRoleFields, forms.ModelForm):
+    class Meta:
+        model = get_user_model()
+        fields = ["first_name", "last_name", "is_active"]
+        labels = {"is_active": "Active (can log in)"}
+        help_texts = {"is_active": ""}
+
+    def __init__(self, *args, editor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editor = editor
+        self.order_fields(["first_name", "last_name", "role", "doctor", "is_active"])
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk == self.editor.pk:
+            if data.get("role") and data["role"] != current_role(self.instance):
+                self.add_error("role", "You cannot change your own role; ask another manager.")
+            if "is_active" in data and not data["is_active"]:
+                self.add_error("is_active", "You cannot deactivate your own login.")
+        return data
+
+
+class StaffPasswordForm(_Bootstrap, SetPasswordForm):
+    """A new password for a staff login, checked by Django's password validators."""

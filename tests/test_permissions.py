@@ -15,9 +15,10 @@ REPORTS = {"Manager", "superuser"}
 
 
 @pytest.fixture
-def world(slot, patient):
+def world(slot, patient, django_user_model):
     token = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN").token
-    return {"slot": slot, "token": token, "doctor": slot.doctor}
+    clerk = django_user_model.objects.create_user("clerk", password="clerk-pass-123")
+    return {"slot": slot, "token": token, "doctor": slot.doctor, "clerk": clerk}
 
 
 def pages(w):
@@ -38,6 +39,13 @@ def pages(w):
         ("get", f"/schedules/doctors/{w['doctor'].pk}/", MANAGER),
         ("get", "/schedules/day/", MANAGER),
         ("post", f"/schedules/slots/{w['slot'].pk}/capacity/", MANAGER),
+        ("get", "/schedules/staff/", MANAGER),
+        ("get", "/schedules/staff/add/", MANAGER),
+        ("post", "/schedules/staff/add/", MANAGER),
+        ("get", f"/schedules/staff/{w['clerk'].pk}/", MANAGER),
+        ("post", f"/schedules/staff/{w['clerk'].pk}/", MANAGER),
+        ("get", f"/schedules/staff/{w['clerk'].pk}/password/", MANAGER),
+        ("post", f"/schedules/staff/{w['clerk'].pk}/password/", MANAGER),
         ("get", "/doctor/", QUEUE),
         ("get", "/reports/daily/", REPORTS),
     ]
