@@ -76,8 +76,8 @@ class StaffTable(tables.Table):
 
 class StaffFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Name")
-    role = django_filters.ChoiceFilter(field_name="groups__name", choices=STAFF_ROLE_CHOICES, label="Role",
-                                       empty_label="All roles")
+    role = django_filters.ChoiceFilter(field_name="groups__name", choices=[(r, r) for r, _ in STAFF_ROLE_CHOICES],
+                                       label="Role", empty_label="All roles")
     is_active = django_filters.BooleanFilter(
         label="Active", widget=forms.Select(choices=[("", "Active or not"), ("true", "Active"), ("false", "Inactive")]),
     )
@@ -85,6 +85,12 @@ class StaffFilter(django_filters.FilterSet):
     class Meta:
         model = get_user_model()
         fields = ["q", "role", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            field.widget.attrs.setdefault("class", "form-select" if isinstance(field.widget, forms.Select) else "form-control")
+        self.form.fields["q"].widget.attrs.update(type="search", placeholder="Username or name")
 
     def search(self, queryset, name, value):
         """Every word in the username, first or last name."""
