@@ -308,3 +308,47 @@ def test_a_superuser_manages_staff_too(client, django_user_model, clerk):
     client.force_login(django_user_model.objects.create_superuser("root", password=PASSWORD))
     assert client.get("/schedules/staff/").status_code == 200
     assert edit(client, clerk, role="Manager").status_code == 302
+
+
+@pytest.mark.parametrize("query", [
+    {"page": "999"}, {"page": "abc"}, {"is_active": "maybe"}, {"role": "Nurse"}, {"sort": "password"},
+    {"sort": "-roles"}, {"q": "%_\\'\""},
+])
+def test_odd_list_queries_never_500(client, manager, clerk, query):
+    assert client.get("/schedules/staff/", query).status_code < 500
+
+
+def test_odd_ids_and_values_never_500(client, manager, clerk):
+    assert client.get("/schedules/staff/99999999999999/").status_code == 404
+    assert client.post("/schedules/staff/99999999999999/password/", {}).status_code == 404
+    response = edit(client, clerk, role="Doctor", doctor="not-a-uuid")
+    assert response.status_code == 400 and "is not a valid UUID" in response.content.decode()
+    assert add(client, username="x" * 300).status_code == 400
+
+
+# --- Services (the checks hold even when a form was valid a moment earlier) ----------------------
+
+
+def test_linking_a_doctor_that_just_got_a_login_is_refused(doctor, make_login, django_user_model):
+    from scheduling.staff import StaffRefused, create_staff_login
+
+    make_login("asha", "Doctor", doctor=doctor)
+    with pytest.raises(StaffRefused, match="already has a login") as refused:
+        create_staff_login(username="second", first_name="", last_name="", password=PASSWORD, role="Doctor",
+                           doctor=doctor)
+    assert refused.value.field == "doctor"
+    assert not django_user_model.objects.filter(username="second").exists()
+
+
+def test_the_update_service_refuses_superusers_and_self_demotion(manager, django_user_model):
+    from scheduling.staff import StaffRefused, update_staff_login
+
+    root = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    with pytest.raises(StaffRefused, match="managed in the admin"):
+        update_staff_login(user_id=root.pk, by=manager, first_name="", last_name="", is_active=False,
+                           role="Reception", doctor=None)
+    with pytest.raises(StaffRefused, match="your own"):
+        update_staff_login(user_id=manager.pk, by=manager, first_name="", last_name="", is_active=True,
+                           role="Reception", doctor=None)
+    root.refresh_from_db()
+    assert root.is_active and roles_of(manager) == ["Manager"]
