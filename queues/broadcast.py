@@ -143,13 +143,14 @@ def queue_change_messages(*, doctor_id: str, slot_id: str, kind: str) -> list[tu
     from queues.views.doctor import render_queue_fragment
     from scheduling.models import Doctor
 
-    messages = [
-        (DESK_GROUP, {"type": "live.text", "text": json.dumps(
-            {"event": "queue-changed", "kind": kind, "doctor_id": doctor_id, "slot_id": slot_id})}),
-    ]
     languages = [code for code, _ in Display.Language.choices]
-    watched = watchers.watched([doctor_group(doctor_id)] + [board_doctor_group(doctor_id, lang) for lang in languages])
-    if not watched:
+    boards = [board_doctor_group(doctor_id, lang) for lang in languages]
+    watched = watchers.watched([DESK_GROUP, doctor_group(doctor_id), *boards])
+    messages = []
+    if DESK_GROUP in watched:
+        messages.append((DESK_GROUP, {"type": "live.text", "text": json.dumps(
+            {"event": "queue-changed", "kind": kind, "doctor_id": doctor_id, "slot_id": slot_id})}))
+    if not watched - {DESK_GROUP}:
         return messages  # no doctor page or board shows this doctor: render nothing
     doctor = Doctor.objects.select_related("department").get(pk=doctor_id)
     if doctor_group(doctor_id) in watched:

@@ -35,7 +35,7 @@ def test_each_fragment_is_rendered_once_per_change_whatever_the_number_of_boards
     monkeypatch.setattr(board, "render_board_update", rows)
     monkeypatch.setattr(doctor_views, "render_queue_fragment", queue)
     screens = [broadcast.board_doctor_group(doctor.pk, "en")] * 3 + [
-        broadcast.board_doctor_group(doctor.pk, "hi"), broadcast.doctor_group(doctor.pk)]
+        broadcast.board_doctor_group(doctor.pk, "hi"), broadcast.doctor_group(doctor.pk), broadcast.DESK_GROUP]
     async_to_sync(watchers.watch)(screens)
     messages = broadcast.queue_change_messages(doctor_id=str(doctor.pk), slot_id=str(slot.pk), kind="booked")
     assert rows.call_count == 2 and queue.call_count == 1  # one per language, one for the doctor
@@ -53,6 +53,7 @@ def test_a_dead_redis_never_breaks_a_booking_and_the_failure_is_logged(slot, pat
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()
+    async_to_sync(watchers.watch)([broadcast.DESK_GROUP])  # a desk is open: there is something to push
     try:
         with caplog.at_level(logging.WARNING, logger="queues.broadcast"):
             with django_capture_on_commit_callbacks(execute=True):
@@ -79,8 +80,11 @@ def test_nothing_is_rendered_for_screens_nobody_has_open(slot, doctor, monkeypat
     monkeypatch.setattr(board, "render_board_update", rows)
     monkeypatch.setattr(doctor_views, "render_queue_fragment", queue)
     messages = broadcast.queue_change_messages(doctor_id=str(doctor.pk), slot_id=str(slot.pk), kind="booked")
+    assert rows.call_count == 0 and queue.call_count == 0 and messages == []
+    async_to_sync(watchers.watch)([broadcast.DESK_GROUP])
+    messages = broadcast.queue_change_messages(doctor_id=str(doctor.pk), slot_id=str(slot.pk), kind="booked")
+    assert [g for g, _ in messages] == [broadcast.DESK_GROUP]  # an open desk gets its small note, nothing rendered
     assert rows.call_count == 0 and queue.call_count == 0
-    assert [g for g, _ in messages] == [broadcast.DESK_GROUP]  # the desk's small note still goes out
     async_to_sync(watchers.watch)([broadcast.doctor_group(doctor.pk)])
     async_to_sync(watchers.unwatch)([broadcast.doctor_group(doctor.pk)])
     broadcast.queue_change_messages(doctor_id=str(doctor.pk), slot_id=str(slot.pk), kind="booked")
