@@ -288,6 +288,9 @@ def run_workers(name, kind, workers, rounds, limit, budget, patients, database_u
     shared = Shared(ctx, workers)
     warm = make_slots(workers)
     connections.close_all()
+    for connection in connections.all():  # a pooled connection stays open: never fork with one
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
     procs = [
         ctx.Process(target=_worker, daemon=True,
                     args=(kind, w, warm[w], rounds, patients, shared, database_url, priority, holding))

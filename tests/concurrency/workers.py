@@ -237,9 +237,15 @@ def _without_locks(widen: float = 0.002):
         time.sleep(CHECK_TO_INSERT_PAUSE)  # widen the check-then-insert window the locks close
         return state
 
+    @contextlib.contextmanager
+    def slot_and_ledger_read(slot_id):
+        with slot_read(slot_id) as slot:
+            yield (slot, *ledger_read(slot, take_number=True))
+
     try:
         with (
             mock.patch.object(allocation, "_slot_locked", slot_read),
+            mock.patch.object(allocation, "_slot_and_day_locked", slot_and_ledger_read),
             mock.patch.object(allocation, "_lock_day", ledger_read),
             mock.patch.object(allocation, "_patient_state", slow_check),
         ):
