@@ -100,7 +100,7 @@ def cascade_delays(slots: Sequence[SlotTimes]) -> dict[object, int]:
         delayed_start = slot.start + timedelta(minutes=slot.delay_minutes)
         if previous_end is not None and previous_end > delayed_start:
             delayed_start = previous_end
-        minutes = int((delayed_start - slot.start).total_seconds() // 60)
+        minutes = round((delayed_start - slot.start).total_seconds() / 60)  # slots need not be minute-aligned
         effective[slot.id] = minutes
         previous_end = delayed_start + (slot.end - slot.start)
     return effective

@@ -146,3 +146,12 @@ def test_the_larger_of_own_and_inherited_delay_applies():
 def test_cascade_does_not_depend_on_input_order():
     slots = _with_delay(_slots((9, 10), (10, 11), (12, 13)), 0, 90)
     assert priority.cascade_delays(list(reversed(slots))) == {0: 90, 1: 90, 2: 30}
+
+
+def test_a_delay_carried_over_seconds_apart_still_counts_whole_minutes():
+    start = T0.replace(second=30)
+    slots = [
+        priority.SlotTimes(0, start, start + timedelta(hours=1), 25),
+        priority.SlotTimes(1, start + timedelta(hours=1, seconds=1), start + timedelta(hours=2), 0),
+    ]
+    assert priority.cascade_delays(slots) == {0: 25, 1: 25}
