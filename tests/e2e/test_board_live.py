@@ -12,7 +12,7 @@ from queues import allocation
 from queues.models import Display
 from scheduling.models import Department, Doctor, Patient, Slot
 from tests.e2e.conftest import screenshot
-from tests.integration.staff import PASSWORD, make_staff
+from tests.staff import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from queues.models import Token
 from scheduling import roles
 from scheduling.models import Department, Doctor, Patient, Slot
 from tests.e2e.conftest import screenshot
-from tests.integration.staff import role_group
+from tests.staff import role_group
 
 pytestmark = pytest.mark.browser
 

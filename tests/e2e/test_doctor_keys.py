@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from queues import allocation
 from scheduling.models import Department, Doctor, Patient, Slot
-from tests.integration.staff import PASSWORD, make_staff
+from tests.staff import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser
 

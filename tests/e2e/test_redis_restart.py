@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token as ApiToken
 
 from queues.models import Display
 from scheduling.models import Department, Doctor, Patient, Slot
-from tests.integration.staff import make_staff
+from tests.staff import make_staff
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from scheduling import roles
 from scheduling.models import Slot
 from tests.e2e.conftest import screenshot
-from tests.integration.staff import role_group
+from tests.staff import role_group
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from scheduling import roles
 from tests.e2e.conftest import screenshot
-from tests.integration.staff import make_staff
+from tests.staff import make_staff
 
 pytestmark = pytest.mark.browser
 

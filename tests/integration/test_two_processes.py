@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token as ApiToken
 
 from bench.push_latency import open_socket, start_web, stop_web, web_env
 from queues.models import Display
-from tests.integration.staff import make_staff
+from tests.staff import make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PORT_A, PORT_B = 8442, 8443

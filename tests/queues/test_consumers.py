@@ -13,7 +13,7 @@ from queues import allocation
 from queues.models import Display
 from queues.routing import websocket_urlpatterns
 from scheduling.models import Doctor
-from tests.integration.staff import make_staff
+from tests.staff import make_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

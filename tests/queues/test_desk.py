@@ -5,11 +5,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 
 from queues import allocation
 from queues.models import Token, WaitingListEntry
 from scheduling.models import Patient, Slot
+from tests.staff import make_staff
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -19,10 +19,8 @@ def hx(target):
 
 
 @pytest.fixture
-def desk(client, django_user_model):
-    user = django_user_model.objects.create_user("desk", password="desk-pass-123")
-    user.groups.add(Group.objects.get(name="Reception"))
-    client.force_login(user)
+def desk(client, db):
+    client.force_login(make_staff("desk", "Reception"))
     return client
 
 

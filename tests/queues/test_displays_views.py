@@ -3,7 +3,7 @@
 import pytest
 
 from queues.models import Display
-from tests.integration.staff import make_staff
+from tests.staff import make_staff
 
 pytestmark = pytest.mark.django_db
 

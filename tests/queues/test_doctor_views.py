@@ -6,7 +6,7 @@ from django.urls import reverse
 from queues import allocation
 from queues.models import Token
 from scheduling.models import Doctor
-from tests.integration.staff import make_staff
+from tests.staff import make_staff
 
 pytestmark = pytest.mark.django_db
 

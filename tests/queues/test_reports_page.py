@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from queues.models import Category, Token
 from scheduling.models import Doctor
+from tests.staff import make_staff
 from tests.queues.test_reports import DAY, IST, C, DayBuilder, S, kolkata_day  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +21,8 @@ URL = "/reports/daily/"
 
 
 @pytest.fixture
-def manager(client, django_user_model):
-    user = django_user_model.objects.create_user("meera", password="manager-pass-42")
-    user.groups.add(Group.objects.get(name="Manager"))
+def manager(client, db):
+    user = make_staff("meera", "Manager")
     client.force_login(user)
     return user
 
