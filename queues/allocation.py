@@ -3,7 +3,8 @@
 Locking (see docs/architecture.md):
 1. `SELECT ... FOR UPDATE` on the slot row serialises everything that touches one slot.
 2. The doctor's day ledger (DoctorDay) row is locked next, when an operation hands out a token
-   number or must see the doctor's whole day (one booking per patient per doctor per day).
+   number or must see the doctor's whole day (one booking per patient per doctor per day). On
+   PostgreSQL a booking takes both in one statement (`_lock_slot_and_day`).
 Always slot first, then ledger, and never two slots in one transaction: no deadlocks.
 Counts are taken inside the locks; database constraints are the backstop. On SQLite, whose
 transactions here start IMMEDIATE, every write transaction is serialised anyway.
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
 from django.core.exceptions import ValidationError
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
