@@ -129,6 +129,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side parameter binding lets psycopg prepare the statements a connection repeats
     # (every booking runs the same few), so PostgreSQL stops re-planning them each time.
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = envbool("DB_SERVER_SIDE_BINDING", True)
+    # Prepare a statement once a connection has run it this many times (Django turns psycopg's
+    # preparing off by default). Set DB_PREPARE_THRESHOLD=0 behind a transaction-mode pgbouncer.
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = envint("DB_PREPARE_THRESHOLD", 5) or None
     # A connection pool per web process (psycopg_pool): under ASGI every request runs in its own
     # thread, so persistent connections (DB_CONN_MAX_AGE) pile up; a pool reuses a few.
     if envbool("DB_POOL", True) and not DATABASES["default"]["CONN_MAX_AGE"]:
