@@ -8,8 +8,9 @@
   function tick() {
     if (!clock) return;
     var now = new Date();
+    // The hospital's time, not the TV's: a TV's own zone is often left at UTC.
     clock.textContent = now.toLocaleTimeString(document.documentElement.lang === "hi" ? "hi-IN" : "en-IN",
-      { hour: "2-digit", minute: "2-digit" });
+      { hour: "2-digit", minute: "2-digit", timeZone: clock.dataset.timeZone || undefined });
     clock.setAttribute("datetime", now.toISOString());
   }
   tick();

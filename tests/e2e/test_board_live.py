@@ -129,3 +129,15 @@ def test_a_board_closes_when_a_manager_revokes_it(page, browser, live_server_url
     page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("status").first).to_contain_text("revoked")
     expect(board.locator("body")).to_contain_text("no longer valid")
+
+
+def test_the_board_clock_shows_the_hospitals_time_whatever_the_tvs_time_zone(browser, live_server_url, clinic):
+    display = Display.objects.create(name="Hall")
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, timezone_id="UTC")  # a TV left on UTC
+    board = context.new_page()
+    board.goto(f"{live_server_url}/board/{display.key}/")
+    now = timezone.localtime()  # the hospital's zone (Asia/Kolkata, UTC+05:30)
+    shown = board.locator("#board-clock").inner_text()
+    expected = {f"{t:%I:%M}" for t in (now, now + timedelta(minutes=1))}
+    assert shown[:5] in expected, f"{shown!r}, hospital time {now:%H:%M}"
+    context.close()
