@@ -6,6 +6,7 @@ unknown doctor re-renders the page with the reason (status 400), never a 500.
 
 import csv
 import itertools
+import re
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
@@ -69,12 +70,24 @@ def daily_report(request):
     return render(request, PAGE, context)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula: a patient registered as
+# '=HYPERLINK(...)' or a typed cancel reason must open as text (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def _as_text(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.match(value):
+        return "'" + value
+    return value
+
+
 def _csv_response(rows, filename: str) -> HttpResponse:
     # Built in memory: a day's tokens are a few megabytes at most, and a plain response needs no
     # database access after the view returns (which streaming under ASGI would).
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    csv.writer(response).writerows(rows)
+    csv.writer(response).writerows([_as_text(cell) for cell in row] for row in rows)
     return response
 
 

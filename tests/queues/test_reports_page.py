@@ -126,6 +126,24 @@ def test_the_tokens_csv_has_every_token_with_local_timestamps(client, manager, k
     assert Token.objects.filter(day=DAY, category=Category.EMERGENCY).count() == 1
 
 
+def test_the_csvs_keep_typed_text_that_a_spreadsheet_would_run_as_a_formula_as_text(client, manager, kolkata_day):  # noqa: F811
+    token = Token.objects.filter(day=DAY, status=S.CANCELLED).select_related("patient", "doctor").get()
+    token.patient.name = '=HYPERLINK("http://evil.example/","Open")'
+    token.patient.save()
+    token.cancel_reason = "@SUM(1+1)"
+    token.save()
+    Doctor.objects.filter(pk=token.doctor_id).update(name="+Dr. A")
+    tokens = _csv(client.get(URL + "tokens.csv", {"date": DAY.isoformat()}))
+    cancelled = next(dict(zip(tokens[0], row)) for row in tokens[1:] if row[tokens[0].index("status")] == "CANCELLED")
+    assert cancelled["patient"] == '\'=HYPERLINK("http://evil.example/","Open")'
+    assert cancelled["cancel_reason"] == "'@SUM(1+1)"
+    assert cancelled["doctor"] == "'+Dr. A"
+    first = dict(zip(tokens[0], tokens[1]))
+    assert (first["token_number"], first["arrived_at"]) == ("1", "2026-03-10T09:00:00+05:30")  # left alone
+    doctors = _csv(client.get(URL + "doctors.csv", {"date": DAY.isoformat()}))
+    assert [row[0] for row in doctors[1:]] == ["'+Dr. A", "Dr. B"]
+
+
 def test_a_bad_filter_on_a_download_is_a_400_with_the_reason(client, manager):
     response = client.get(URL + "tokens.csv", {"date": "yesterday"})
     assert response.status_code == 400
