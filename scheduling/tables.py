@@ -27,13 +27,26 @@ class DoctorTable(tables.Table):
         empty_text = "No doctors yet: add the first one."
 
 
+def _styled(form):
+    """Bootstrap's classes on a filter form's fields, like the rest of the page's controls."""
+    for field in form.fields.values():
+        field.widget.attrs.setdefault("class", "form-select" if isinstance(field.widget, forms.Select) else "form-control")
+
+
 class DoctorFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains", label="Name")
     department = django_filters.ModelChoiceFilter(queryset=Department.objects.all(), empty_label="All departments")
+    is_active = django_filters.BooleanFilter(
+        label="Active", widget=forms.Select(choices=[("", "Active or not"), ("true", "Active"), ("false", "Inactive")]),
+    )
 
     class Meta:
         model = Doctor
         fields = ["name", "department", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self.form)
 
 
 class StaffTable(tables.Table):
@@ -88,8 +101,7 @@ class StaffFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            field.widget.attrs.setdefault("class", "form-select" if isinstance(field.widget, forms.Select) else "form-control")
+        _styled(self.form)
         self.form.fields["q"].widget.attrs.update(type="search", placeholder="Username or name")
 
     def search(self, queryset, name, value):

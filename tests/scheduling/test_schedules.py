@@ -66,6 +66,16 @@ def test_the_schedules_page_lists_filters_and_pages_doctors(manager, department)
     assert html.index("Dr. 19") < html.index("Dr. 17")
 
 
+def test_the_doctor_filters_say_what_they_do_and_look_like_the_rest(manager, department):
+    Doctor.objects.create(name="Dr. Gone", is_active=False)
+    Doctor.objects.create(name="Dr. Here")
+    form = manager.get("/schedules/").context["filter"].form
+    assert list(form.fields["is_active"].widget.choices) == [("", "Active or not"), ("true", "Active"), ("false", "Inactive")]
+    assert all("form-" in field.widget.attrs.get("class", "") for field in form.fields.values())
+    html = manager.get("/schedules/", {"is_active": "false"}).content.decode()
+    assert "Dr. Gone" in html and "Dr. Here" not in html
+
+
 def test_adding_a_doctor_and_a_department(manager, department):
     response = manager.post("/schedules/", {"add": "doctor", "doctor-name": "Dr. New", "doctor-department": department.pk,
                                             "doctor-room": "12", "doctor-is_active": "on"})
