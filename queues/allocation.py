@@ -524,7 +524,8 @@ def call_next(*, slot_id, by=None) -> Token:
             booked = sum(1 for t in queue if t.status == Status.CONFIRMED)
             hint = f"{booked} booked patient(s) have not checked in yet." if booked else "The queue is empty."
             raise NobodyArrived(f"Nobody has checked in to call. {hint}")
-        for current in (t for t in queue if t.status == Status.CALLED):
+        completed = [t for t in queue if t.status == Status.CALLED]
+        for current in completed:
             before = _move(current, Status.COMPLETED, now)
             current.save()
             _record(QueueEvent.Kind.COMPLETED, slot=slot, token=current, by=by, before=before,
@@ -534,6 +535,7 @@ def call_next(*, slot_id, by=None) -> Token:
         token.save()
         _record(QueueEvent.Kind.CALLED, slot=slot, token=token, by=by, before=before, after=_token_state(token))
         _changed(slot, "called")
+        token.completed_numbers = [t.token_number for t in completed]  # so the page can say so
         return token
 
 
@@ -593,10 +595,10 @@ def delay_slot(*, slot_id, delay_minutes: int, by=None) -> Slot:
     """Set the slot's total delay (replacing any earlier one; 0 clears it). Estimated times of
     this slot and of the doctor's later slots that day move with it."""
     if isinstance(delay_minutes, bool) or not isinstance(delay_minutes, int):
-        raise InvalidRequest("delay_minutes must be a whole number of minutes.", field="delay_minutes")
+        raise InvalidRequest("The delay must be a whole number of minutes.", field="delay_minutes")
     if not 0 <= delay_minutes <= MAX_DELAY_MINUTES:
         raise InvalidRequest(
-            f"delay_minutes must be between 0 and {MAX_DELAY_MINUTES} (one day).", field="delay_minutes"
+            f"The delay must be between 0 and {MAX_DELAY_MINUTES} minutes (one day).", field="delay_minutes"
         )
     with _slot_locked(slot_id) as slot:
         if slot.status == Slot.Status.CANCELLED:
@@ -658,7 +660,7 @@ def change_capacity(*, slot_id, max_capacity: int, by=None) -> Slot:
     """Change how many patients the slot takes: never below the places it already holds; room
     that opens up goes to the waiting list at once."""
     if isinstance(max_capacity, bool) or not isinstance(max_capacity, int) or not 1 <= max_capacity <= MAX_SLOT_CAPACITY:
-        raise InvalidRequest(f"max_capacity must be between 1 and {MAX_SLOT_CAPACITY}.", field="max_capacity")
+        raise InvalidRequest(f"A slot's capacity must be between 1 and {MAX_SLOT_CAPACITY}.", field="max_capacity")
     now = timezone.now()
     with _slot_locked(slot_id) as slot:
         held = _held_places(slot)
@@ -694,6 +696,10 @@ def call_next_for_doctor(*, doctor_id, day=None, by=None) -> Token:
         hint = (f"{booked} booked patient(s) have not checked in yet; reception checks them in."
                 if booked else "The queue is empty.")
         raise NobodyArrived(f"Nobody has checked in to call. {hint}")
-    for token_id in Token.objects.filter(slot__in=slots, status=Status.CALLED).exclude(slot=target).values_list("pk", flat=True):
-        complete_token(token_id=token_id, by=by)
-    return call_next(slot_id=target.pk, by=by)
+    completed = [
+        complete_token(token_id=token_id, by=by).token_number
+        for token_id in Token.objects.filter(slot__in=slots, status=Status.CALLED).exclude(slot=target).values_list("pk", flat=True)
+    ]
+    token = call_next(slot_id=target.pk, by=by)
+    token.completed_numbers = completed + token.completed_numbers
+    return token

@@ -91,7 +91,9 @@ def call_next(request, doctor_id):
         token = allocation.call_next_for_doctor(doctor_id=doctor.pk, by=request.user)
     except AllocationError as exc:
         return _respond(request, doctor, error=exc.message)
-    return _respond(request, doctor, ok=f"Token {token.token_number} called in.")
+    done = ", ".join(str(n) for n in token.completed_numbers)
+    note = f" Token {done} marked as seen." if done else ""
+    return _respond(request, doctor, ok=f"Token {token.token_number} called in.{note}")
 
 
 @login_required

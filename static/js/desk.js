@@ -61,13 +61,16 @@
       form.requestSubmit(document.getElementById("book-button"));
       return;
     }
-    if (typing(el) || (dialog && dialog.open)) return;
-    if (e.key === "/") { e.preventDefault(); focusSearch(); return; }
-    if (form && /^[1-4]$/.test(e.key)) {
+    // 1-4 pick the category, also from the doctor list (where the focus lands after choosing a
+    // patient: doctor names never start with a digit); not from the slot list, whose times do.
+    var onDoctor = form && form.contains(el) && el.tagName === "SELECT" && el.name === "doctor";
+    if (form && /^[1-4]$/.test(e.key) && (onDoctor || !typing(el)) && !(dialog && dialog.open)) {
       var radio = form.querySelector('input[name=category][data-key="' + e.key + '"]');
       if (radio) { e.preventDefault(); radio.checked = true; radio.focus(); }
       return;
     }
+    if (typing(el) || (dialog && dialog.open)) return;
+    if (e.key === "/") { e.preventDefault(); focusSearch(); return; }
     if (e.key === "p" || e.key === "P") {
       var slip = document.getElementById("print-slip");
       if (slip) { e.preventDefault(); slip.click(); }

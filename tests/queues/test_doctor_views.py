@@ -48,7 +48,10 @@ def test_call_next_calls_the_first_arrived_and_completes_the_current(doctor_clie
     url = reverse("queues:doctor-call-next", args=[doctor.pk])
     response = doctor_client.post(url, headers={"HX-Request": "true"})
     assert f"Token {first.token_number} called in." in response.content.decode()
-    doctor_client.post(url, headers={"HX-Request": "true"})
+    assert "marked as seen" not in response.content.decode()
+    response = doctor_client.post(url, headers={"HX-Request": "true"})
+    # The doctor is told that calling the next patient finished the one before.
+    assert f"Token {second.token_number} called in. Token {first.token_number} marked as seen." in response.content.decode()
     first.refresh_from_db(); second.refresh_from_db()
     assert (first.status, second.status) == (Token.Status.COMPLETED, Token.Status.CALLED)
 
