@@ -37,10 +37,34 @@ def test_two_slots_of_one_doctor_at_once_give_one_booking_and_distinct_numbers(p
 
 
 def assert_both_slots_filled_in_turn(facts, slots, capacity):
-    """Both slots took bookings (so numbers were handed out to both at once), none over capacity,
-    and a slot waitlisted only once it was full."""
+    """No slot over capacity, and a slot waitlisted only once it was full. (Which of a patient's
+    two requests wins is up to timing: on a busy machine one slot can win every race.)"""
     tokens = Counter(t["slot"] for t in facts["tokens"])
     entries = Counter(e["slot"] for e in facts["entries"])
     for slot in slots:
-        assert 0 < tokens[slot] <= capacity
+        assert tokens[slot] <= capacity
         assert entries[slot] == 0 or tokens[slot] == capacity
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bookings_racing_into_two_slots_of_one_doctor_get_distinct_numbers(pg_workers):
+    """Different patients, the doctor's two slots, at once: every slot fills to capacity and the
+    day's numbers run 1..30 without a gap or a twin."""
+    capacity = 15
+    clinic = open_clinic(capacities=[capacity, capacity], patients=PATIENTS)
+    first, second = clinic["slots"]
+    requests = [
+        ("book", {"slot": first if n % 2 else second, "patient": p, "category": "WALKIN"})
+        for n, p in enumerate(clinic["patients"])
+    ]
+
+    outcomes = pg_workers.race(requests)
+
+    invariants.assert_requests_overlapped(outcomes)
+    invariants.assert_every_request_answered(outcomes, PATIENTS)
+    facts = day_facts(doctor=clinic["doctor"])
+    tokens = Counter(t["slot"] for t in facts["tokens"])
+    assert tokens == {first: capacity, second: capacity}
+    assert sorted(t["number"] for t in facts["tokens"]) == list(range(1, 2 * capacity + 1))
+    invariants.assert_numbers_unique_and_never_reused(facts)
+    invariants.assert_one_event_per_outcome(facts)
