@@ -117,7 +117,8 @@ def token_action(request, token_id, action):
 def set_delay(request, doctor_id):
     doctor = _doctor_or_403(request, doctor_id)
     slot_id = request.POST.get("slot")
-    if not doctor.slots.filter(pk=slot_id).exists() if _is_uuid(slot_id) else True:
+    todays = doctor.slots.filter(start_time__date=timezone.localdate())
+    if not _is_uuid(slot_id) or not todays.filter(pk=slot_id).exists():
         return _respond(request, doctor, error="Choose one of today's slots.")
     try:
         minutes = int(request.POST.get("delay_minutes", ""))

@@ -107,6 +107,17 @@ def test_set_delay(doctor_client, doctor, slot):
     assert "whole minutes" in bad.content.decode()
 
 
+def test_the_delay_form_takes_only_todays_slots(doctor_client, doctor, make_slot):
+    from datetime import timedelta
+
+    tomorrow = make_slot(starts_in=timedelta(days=1))
+    response = doctor_client.post(reverse("queues:doctor-delay", args=[doctor.pk]), {"slot": tomorrow.pk, "delay_minutes": "20"},
+                                  headers={"HX-Request": "true"})
+    assert "Choose one of today&#x27;s slots." in response.content.decode()
+    tomorrow.refresh_from_db()
+    assert tomorrow.delay_minutes == 0
+
+
 def test_a_doctor_cannot_open_or_act_on_another_doctors_queue(doctor_client, department, make_slot, patient):
     other = Doctor.objects.create(name="Dr. Other", department=department, room="8")
     token = allocation.book_token(slot_id=make_slot(of=other).pk, patient_id=patient.pk, category="WALKIN").token
