@@ -87,6 +87,7 @@ def _csv_response(rows, filename: str) -> HttpResponse:
     # database access after the view returns (which streaming under ASGI would).
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # a byte-order mark, so Excel reads UTF-8 (Hindi names) correctly
     csv.writer(response).writerows([_as_text(cell) for cell in row] for row in rows)
     return response
 

@@ -102,7 +102,8 @@ def test_other_roles_cannot_see_the_report(client, django_user_model):
 
 def _csv(response):
     assert response["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # Excel needs the BOM to read UTF-8
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_the_doctors_csv_has_the_tables_rows(client, manager, kolkata_day):  # noqa: F811
