@@ -22,11 +22,14 @@ from scheduling.roles import MANAGE_SCHEDULES
 manager_required = role_required(MANAGE_SCHEDULES)
 
 
-def _day(value) -> date:
+def _day(value) -> date | None:
+    """The day asked for (today when none); None when the value is not a date."""
+    if not value:
+        return timezone.localdate()
     try:
         return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return timezone.localdate()
+    except ValueError:
+        return None
 
 
 def _back(doctor_id, day):
@@ -38,6 +41,9 @@ def _back(doctor_id, day):
 def schedule_day(request):
     doctor = Doctor.objects.filter(pk=request.GET["doctor"]).first() if _valid_uuid(request.GET.get("doctor")) else None
     day = _day(request.GET.get("date"))
+    if day is None:  # never add a slot to a day nobody asked for
+        messages.error(request, f"“{request.GET['date']}” is not a date (use YYYY-MM-DD); showing today.")
+        return _back(doctor.pk if doctor else "", timezone.localdate())
     form = SlotForm(request.POST or None, initial={"max_capacity": 15})
     if request.method == "POST" and doctor and form.is_valid():
         tz = timezone.get_current_timezone()

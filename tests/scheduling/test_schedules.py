@@ -135,3 +135,11 @@ def test_an_empty_slot_can_be_deleted_and_a_slot_added_on_a_day(manager, make_sl
     assert overlap.status_code == 400 and b"overlapping" in overlap.content
     page = manager.get(url)
     assert b'id="day-slots"' in page.content and b"09:00" in page.content
+
+
+def test_a_day_that_is_not_a_date_is_explained_and_adds_nothing(manager, doctor):
+    url = f"/schedules/day/?doctor={doctor.pk}&date=abc"
+    response = manager.post(url, {"start": "09:00", "end": "10:00", "max_capacity": "12"}, follow=True)
+    assert "“abc” is not a date" in response.content.decode()
+    assert not Slot.objects.filter(doctor=doctor).exists()
+    assert response.redirect_chain[-1][0].endswith(f"&date={timezone.localdate().isoformat()}")
