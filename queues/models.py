@@ -224,11 +224,3 @@ class Display(models.Model):
         if not self.department_id and not self.doctors.exists():
             q = Q()  # nothing chosen: every doctor
         return Doctor.objects.filter(q, is_active=True).order_by("name")[: self.MAX_DOCTORS]
-
-    @classmethod
-    def languages_showing(cls, doctor) -> list[str]:
-        """The languages of the active displays that may show this doctor (one query)."""
-        shows = Q(doctors=doctor) | Q(department__isnull=True, doctors__isnull=True)
-        if doctor.department_id:
-            shows |= Q(department_id=doctor.department_id)
-        return sorted(set(cls.objects.filter(shows, active=True).values_list("language", flat=True)))

@@ -50,4 +50,3 @@ def test_a_board_shows_a_department_plus_chosen_doctors_at_most_eight(doctor, de
     for n in range(10):
         Doctor.objects.create(name=f"Dr. {n}", department=department)
     assert len(display.shown_doctors()) == Display.MAX_DOCTORS
-    assert Display.languages_showing(doctor) == ["en"]
