@@ -42,7 +42,7 @@ test: dev-install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks; each writes its section of docs/benchmarks.md.
-BENCHES ?= bookings push_latency report
+BENCHES ?= bookings push_latency push_size report
 bench: dev-install
 	@for b in $(BENCHES); do \
 	  if [ -f bench/$$b.py ]; then echo "== bench.$$b"; $(PY) -m bench.$$b || exit 1; fi; \

@@ -68,9 +68,9 @@ RAW_COUNTER = (
     "WHERE doctor_id = %s AND day = %s RETURNING last_token_number"
 )
 RAW_INSERT = (
-    "INSERT INTO queues_token (id, slot_id, patient_id, doctor_id, day, token_number, category, priority,"
-    " booked_at, status, cancel_reason, created_at, updated_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'CONFIRMED', '', %s, %s)"
+    "INSERT INTO queues_token (id, slot_id, patient_id, doctor_id, day, token_number, token_label, category, priority,"
+    " booked_at, status, skip_count, cancel_reason, created_at, updated_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s::text, %s, %s, %s, 'CONFIRMED', 0, '', %s, %s)"
 )
 
 
@@ -105,7 +105,7 @@ def raw_booker(database_url: str, priority: int, holding: list[str], trace: list
             number = run(RAW_COUNTER, (slot.doctor_id, slot.day))
             now = datetime.now(dt_timezone.utc)
             t0 = time.perf_counter()
-            cur.execute(RAW_INSERT, (uuid.uuid4(), slot.id, patient, slot.doctor_id, slot.day, number,
+            cur.execute(RAW_INSERT, (uuid.uuid4(), slot.id, patient, slot.doctor_id, slot.day, number, number,
                                      CATEGORY, priority, now, now, now))
             if trace is not None:
                 trace.append((RAW_INSERT, t0, time.perf_counter()))
@@ -834,7 +834,6 @@ def main(argv=None) -> int:
     common.setup_django(database_url)
     from django.core.management import call_command
 
-    from queues import priority as rules
     from queues.models import Token
 
     print(f"bench database {common.BENCH_DB} on {source}; migrating", flush=True)
@@ -847,7 +846,7 @@ def main(argv=None) -> int:
     load_start = common.loadavg()
     print(f"load {load_start}", flush=True)
 
-    priority = rules.base_priority(CATEGORY)
+    priority = 5  # WALKIN's base priority (queues.Category, seeded in migration 0005)
     holding = [str(s) for s in Token.HOLDING_A_PLACE]
     patients = make_patients(CAPACITY)
     common_args = dict(patients=patients, database_url=database_url, priority=priority, holding=holding)

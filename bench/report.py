@@ -67,7 +67,7 @@ def build_day():
     patients = Patient.objects.bulk_create(
         [Patient(name=f"Patient {n}", phone=f"9{n:09d}") for n in range(TOKENS)], batch_size=5000
     )
-    categories = list(Category.values)
+    categories = [Category.EMERGENCY, Category.PRIORITY_PAID, Category.FOLLOWUP, Category.ONLINE, Category.WALKIN]
     statuses = [Token.Status.COMPLETED] * 7 + [Token.Status.NO_SHOW, Token.Status.CANCELLED, Token.Status.CONFIRMED]
     tokens = []
     per_doctor = TOKENS // DOCTORS
@@ -78,7 +78,7 @@ def build_day():
         arrived = slot.start_time + timedelta(seconds=18 * (k % (per_doctor // 2)))
         seen = status == Token.Status.COMPLETED
         tokens.append(Token(
-            slot=slot, patient=patient, doctor_id=slot.doctor_id, day=DAY, token_number=k + 1,
+            slot=slot, patient=patient, doctor_id=slot.doctor_id, day=DAY, token_number=k + 1, token_label=str(k + 1),
             category=categories[n % 5], priority=1 + n % 5, booked_at=opens - timedelta(hours=2), status=status,
             arrived_at=arrived if seen else None,
             called_at=arrived + timedelta(seconds=60 + 37 * (n % 41)) if seen else None,

@@ -10,7 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from queues.errors import AllocationError, InvalidRequest
+from scheduling.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +22,12 @@ class Pagination(PageNumberPagination):
 
 
 def exception_handler(exc, context):
-    """DRF's handler plus our domain errors: refusals from the allocation service carry their
-    own status and a readable reason; nothing becomes a 500 that the client could have avoided."""
-    if isinstance(exc, InvalidRequest) and exc.field:
+    """DRF's handler plus our domain errors: refusals from the allocation service and the
+    scheduling services carry their own status and a readable reason (on the field they are
+    about, when they name one); nothing becomes a 500 that the client could have avoided."""
+    if isinstance(exc, DomainError) and exc.field:
         return Response({exc.field: [exc.message]}, status=exc.status_code)
-    if isinstance(exc, AllocationError):
+    if isinstance(exc, DomainError):
         response = Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
         if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
             response["Retry-After"] = "1"

@@ -1,5 +1,6 @@
 """REST API v1: the original MVP's endpoints, plus the rest of the queue's actions."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from queues import api as queue_api
@@ -14,4 +15,9 @@ router.register("tokens", queue_api.TokenViewSet)
 router.register("waiting-list", queue_api.WaitingListViewSet)
 router.register("reports", queue_api.ReportViewSet, basename="reports")
 
-urlpatterns = router.urls
+doctor_queue = queue_api.DoctorQueueViewSet
+urlpatterns = [
+    path("doctors/<str:pk>/queue/", doctor_queue.as_view({"get": "queue"}), name="doctor-queue"),
+    path("doctors/<str:pk>/call_next/", doctor_queue.as_view({"post": "call_next"}), name="doctor-call-next"),
+    *router.urls,
+]

@@ -100,3 +100,17 @@ class TokenActions(BasePermission):
         if getattr(view, "action", None) in self.QUEUE_ACTIONS and not request.user.has_perm(roles.USE_DESK):
             return roles.can_work_doctor_queue(request.user, obj.doctor)
         return True
+
+
+class DoctorQueueAccess(BasePermission):
+    """A doctor's day: reception reads any doctor's (it books into them); calling the next
+    patient belongs to whoever works that doctor's queue (the doctor, a manager)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and (user.has_perm(roles.USE_DESK) or user.has_perm(roles.WORK_QUEUE)))
+
+    def has_object_permission(self, request, view, doctor):
+        if getattr(view, "action", None) == "queue" and request.user.has_perm(roles.USE_DESK):
+            return True
+        return roles.can_work_doctor_queue(request.user, doctor)

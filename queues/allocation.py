@@ -25,7 +25,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from queues import broadcast, priority, selectors
+from queues import broadcast, categories, priority, selectors, states
 from queues.errors import (
     AlreadyBooked,
     CapacityTooSmall,
@@ -40,23 +40,9 @@ from queues.errors import (
     WaitingEntryNotFound,
 )
 from queues.models import Category, DoctorDay, QueueEvent, Token, WaitingListEntry
-from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Patient, Slot
+from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Doctor, Patient, Slot
 
 Status = Token.Status
-
-# Which status each status may move to. CALLED -> ARRIVED is "skip": back to the queue.
-TRANSITIONS = {
-    Status.CONFIRMED: {Status.ARRIVED, Status.CANCELLED, Status.NO_SHOW},
-    Status.ARRIVED: {Status.CALLED, Status.CANCELLED, Status.NO_SHOW},
-    Status.CALLED: {Status.COMPLETED, Status.NO_SHOW, Status.ARRIVED},
-}
-ACTION_NAMES = {
-    Status.ARRIVED: "checked in",
-    Status.CALLED: "called",
-    Status.COMPLETED: "completed",
-    Status.CANCELLED: "cancelled",
-    Status.NO_SHOW: "marked as a no-show",
-}
 
 
 @dataclass
@@ -158,8 +144,8 @@ def _lock_slot_and_day(slot_id) -> tuple[Slot, int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH s AS (SELECT {_slot_columns()} FROM {Slot._meta.db_table} WHERE id = %s FOR UPDATE), "
-            f"l AS (INSERT INTO {ledger} (doctor_id, day, last_token_number) "
-            f"SELECT doctor_id, (start_time AT TIME ZONE %s)::date, 1 FROM s "
+            f"l AS (INSERT INTO {ledger} (doctor_id, day, last_token_number, last_waiting_number) "
+            f"SELECT doctor_id, (start_time AT TIME ZONE %s)::date, 1, 0 FROM s "
             f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {ledger}.last_token_number + 1 "
             "RETURNING id, last_token_number) "
             f"SELECT {_slot_columns('s.')}, l.id, l.last_token_number FROM s CROSS JOIN l",
@@ -180,16 +166,18 @@ def _lock_day(slot: Slot, *, take_number: bool = False) -> tuple[int, int]:
     the same statement, and the number returned is the caller's: a booking that ends on the
     waiting list gives it back (`_give_back_number`), a refusal rolls it back.
     """
+    return _lock_doctor_day(slot.doctor_id, slot.local_day, step=1 if take_number else 0)
+
+
+def _lock_doctor_day(doctor_id, day, *, step: int = 0) -> tuple[int, int]:
     table = DoctorDay._meta.db_table
-    doctor_id = DoctorDay._meta.get_field("doctor").get_db_prep_value(slot.doctor_id, connection)
-    day = connection.ops.adapt_datefield_value(slot.local_day)
-    step = 1 if take_number else 0
+    doctor = DoctorDay._meta.get_field("doctor").get_db_prep_value(doctor_id, connection)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (doctor_id, day, last_token_number) VALUES (%s, %s, %s) "
+            f"INSERT INTO {table} (doctor_id, day, last_token_number, last_waiting_number) VALUES (%s, %s, %s, 0) "
             f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {table}.last_token_number + %s "
             "RETURNING id, last_token_number",
-            [doctor_id, day, step, step],
+            [doctor, connection.ops.adapt_datefield_value(day), step, step],
         )
         ledger_id, last_number = cursor.fetchone()
     return ledger_id, last_number
@@ -217,13 +205,6 @@ def _ensure_open(slot: Slot, now: datetime) -> None:
         raise SlotClosed(f"This slot ended at {end:%H:%M}; choose a later slot.")
 
 
-def _validate_category(category: str) -> str:
-    if category not in Category.values:
-        choices = ", ".join(Category.values)
-        raise InvalidRequest(f"Unknown category {category!r}; choose one of {choices}.", field="category")
-    return category
-
-
 def _patient_state(slot: Slot, patient_id) -> dict:
     """One query, inside the locks: does the patient exist, how many places the slot holds, and
     what booking this patient already has with this doctor today.
@@ -244,7 +225,7 @@ def _patient_state(slot: Slot, patient_id) -> dict:
     active = ", ".join(["%s"] * len(Token.ACTIVE))
     sql = (
         f"SELECT (SELECT COUNT(*) FROM {tokens} WHERE slot_id = %s AND status IN ({holding})), "
-        f"(SELECT token_number FROM {tokens} WHERE doctor_id = %s AND day = %s AND patient_id = p.id "
+        f"(SELECT token_label FROM {tokens} WHERE doctor_id = %s AND day = %s AND patient_id = p.id "
         f"AND status IN ({active}) LIMIT 1), "
         f"EXISTS(SELECT 1 FROM {waiting} WHERE doctor_id = %s AND day = %s AND patient_id = p.id AND status = %s) "
         f"FROM {patients} p WHERE p.id = %s"
@@ -265,7 +246,7 @@ def _patient_state(slot: Slot, patient_id) -> dict:
 
 
 def _held_places(slot: Slot) -> int:
-    return Token.objects.filter(slot=slot, status__in=Token.HOLDING_A_PLACE).count()
+    return Token.objects.holding_a_place().filter(slot=slot).count()
 
 
 def _refuse_double_booking(state: dict, slot: Slot) -> None:
@@ -328,35 +309,56 @@ def _insert_together(*instances) -> None:
                 cursor.execute(sql, values)
 
 
-def _issue_token(*, slot, number, patient_id, category, booked_at, kind, by=None, waiting_entry=None) -> Token:
-    """Create a confirmed token with a number taken from the slot's day ledger, and its event."""
+def _label_for(slot: Slot, number: int) -> str:
+    doctor = getattr(slot, "_doctor_for_label", None)
+    if doctor is None:
+        doctor = slot._doctor_for_label = Doctor.objects.select_related("department").get(pk=slot.doctor_id)
+    return doctor.label_for(number)
+
+
+def _issue_token(*, slot, number, patient_id, category: Category, booked_at, kind, now, by=None, waiting_entry=None) -> Token:
+    """Create a token with a number taken from the slot's day ledger, and its event. Patients
+    of a category booked in person (walk-in, emergency) are present at once."""
+    present = category.checked_in_at_booking
     token = Token(
         slot_id=slot.pk,
         patient_id=patient_id,
         doctor_id=slot.doctor_id,
         day=slot.local_day,
         token_number=number,
-        category=category,
-        priority=priority.base_priority(category),
+        token_label=_label_for(slot, number),
+        category=category.code,
+        priority=category.base_priority,
         booked_at=booked_at,
+        status=Status.ARRIVED if present else Status.CONFIRMED,
+        arrived_at=now if present else None,
     )
-    event = _event(kind, slot=slot, token=token, waiting_entry=waiting_entry, by=by, after=_token_state(token))
+    event = _event(kind, slot=slot, token=token, waiting_entry=waiting_entry, by=by, after=states.state_of(token))
     _insert_together(token, event)
     return token
 
 
-def _changed(slot: Slot, kind: str) -> None:
-    broadcast.queue_changed(doctor_id=slot.doctor_id, slot_id=slot.pk, kind=kind)
+def _note_first_estimates(slot: Slot, now: datetime) -> None:
+    """Record the estimate each newly issued token of the doctor's day is first told (the
+    report compares it with the real call time). Inside the day's lock, so the order is settled."""
+    queue = selectors.day_queue(doctor_id=slot.doctor_id, day=slot.local_day, now=now, with_patients=False)
+    for token in queue.order:
+        if token.first_estimate is None and token.estimated_time is not None:
+            Token.objects.filter(pk=token.pk, first_estimate__isnull=True).update(first_estimate=token.estimated_time)
+
+
+def _changed(slot: Slot, kind: str, **detail) -> None:
+    broadcast.queue_changed(doctor_id=slot.doctor_id, slot_id=slot.pk, kind=kind, **detail)
 
 
 # --- booking ----------------------------------------------------------------------------------
 
 
 def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None = None, by=None) -> BookingResult:
-    """Book a patient into a slot: a confirmed token while the slot has room, else a place on its
+    """Book a patient into a slot: a token while the slot has room, else a place on its
     waiting list. EMERGENCY goes through `insert_emergency` (head of the queue, over capacity)."""
-    _validate_category(category)
-    if category == Category.EMERGENCY:
+    chosen = categories.bookable(category)
+    if chosen.code == Category.EMERGENCY:
         return BookingResult(token=insert_emergency(slot_id=slot_id, patient_id=patient_id, by=by))
     now = timezone.now()
     booked_at = _validate_booked_at(booked_at, now)
@@ -367,9 +369,10 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
         _refuse_double_booking(state, slot)
         if state["held"] < slot.max_capacity:
             token = _issue_token(
-                slot=slot, number=number, patient_id=patient_id, category=category, booked_at=booked_at,
-                kind=QueueEvent.Kind.BOOKED, by=by,
+                slot=slot, number=number, patient_id=patient_id, category=chosen, booked_at=booked_at,
+                kind=QueueEvent.Kind.BOOKED, by=by, now=now,
             )
+            _note_first_estimates(slot, now)
             _changed(slot, "booked")
             return BookingResult(token=token)
         _give_back_number(ledger_id)
@@ -378,14 +381,21 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
             patient_id=patient_id,
             doctor_id=slot.doctor_id,
             day=slot.local_day,
-            category=category,
-            priority=priority.base_priority(category),
+            waiting_number=_take_waiting_number(ledger_id),
+            category=chosen.code,
+            priority=chosen.base_priority,
             booked_at=booked_at,
         )
-        _insert_together(entry, _event(QueueEvent.Kind.WAITLISTED, slot=slot, waiting_entry=entry, by=by, after={"category": category}))
+        _insert_together(entry, _event(QueueEvent.Kind.WAITLISTED, slot=slot, waiting_entry=entry, by=by,
+                                       after={"category": chosen.code, "waiting_number": entry.waiting_number}))
         _changed(slot, "waitlisted")
         selectors.annotate_waiting_places([entry], now)
         return BookingResult(waiting_entry=entry)
+
+
+def _take_waiting_number(ledger_id: int) -> int:
+    DoctorDay.objects.filter(pk=ledger_id).update(last_waiting_number=F("last_waiting_number") + 1)
+    return DoctorDay.objects.values_list("last_waiting_number", flat=True).get(pk=ledger_id)
 
 
 def _validate_booked_at(booked_at: datetime | None, now: datetime) -> datetime:
@@ -399,16 +409,18 @@ def _validate_booked_at(booked_at: datetime | None, now: datetime) -> datetime:
 
 
 def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
-    """Put an emergency patient at the head of the slot's queue, even over capacity."""
+    """Put an emergency patient at the head of the doctor's queue, even over capacity."""
     now = timezone.now()
+    emergency = categories.bookable(Category.EMERGENCY)
     with _slot_and_day_locked(slot_id) as (slot, _, number):
         _ensure_open(slot, now)
         state = _patient_state(slot, patient_id)
         _refuse_double_booking(state, slot)
         token = _issue_token(
-            slot=slot, number=number, patient_id=patient_id, category=Category.EMERGENCY, booked_at=now,
-            kind=QueueEvent.Kind.EMERGENCY, by=by,
+            slot=slot, number=number, patient_id=patient_id, category=emergency, booked_at=now,
+            kind=QueueEvent.Kind.EMERGENCY, by=by, now=now,
         )
+        _note_first_estimates(slot, now)
         _changed(slot, "emergency")
         return token
 
@@ -416,47 +428,44 @@ def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
 # --- token state changes --------------------------------------------------------------------
 
 
-def _token_state(token: Token) -> dict:
-    return {"status": token.status, "token_number": token.token_number, "category": token.category}
+@contextmanager
+def _token_locked(token_id):
+    """A transaction holding the token's slot lock, then its doctor's day ledger (every change
+    to a token is serialised with the doctor's whole day: "call next" and skip read it);
+    yields (slot, token)."""
+    with _slot_locked(_token_slot_id(token_id)) as slot:
+        _lock_day(slot)
+        token = Token.objects.select_related("patient").get(pk=token_id)
+        if token.slot_id != slot.pk:  # moved between our two reads: cannot happen today, guard anyway
+            raise TokenNotFound()
+        yield slot, token
 
 
-def _locked_token(slot: Slot, token_id) -> Token:
-    token = Token.objects.select_related("patient").get(pk=token_id)
-    if token.slot_id != slot.pk:  # moved between our two reads: cannot happen today, guard anyway
-        raise TokenNotFound()
-    return token
+def _place_behind(token: Token, anchor: Token | None, now: datetime) -> None:
+    """Put the token right behind `anchor` in the day order (None: back to its own place).
+    Whoever was placed behind this token goes back to their own place: it no longer holds one."""
+    token.behind_id = anchor.pk if anchor else None
+    token.requeued_at = now if anchor else None
+    Token.objects.filter(behind_id=token.pk).update(behind=None, requeued_at=None)
 
 
-def _move(token: Token, to: str, now: datetime) -> dict:
-    """Apply a status transition in memory; returns the state before it."""
-    if to not in TRANSITIONS.get(token.status, set()):
-        raise InvalidTransition(
-            f"Token {token.token_number} is {token.get_status_display().lower()}; "
-            f"it cannot be {ACTION_NAMES[to]}."
-        )
-    before = _token_state(token)
-    token.status = to
-    stamp = {
-        Status.ARRIVED: "arrived_at",
-        Status.CALLED: "called_at",
-        Status.COMPLETED: "completed_at",
-        Status.CANCELLED: "cancelled_at",
-        Status.NO_SHOW: "no_show_at",
-    }[to]
-    if not (to == Status.ARRIVED and token.arrived_at):  # a skipped patient keeps their check-in time
-        setattr(token, stamp, now)
-    return before
+def _day_order(slot: Slot, now: datetime) -> list[Token]:
+    return selectors.day_queue(doctor_id=slot.doctor_id, day=slot.local_day, now=now, with_patients=False).order
+
+
+def _twin(order: list[Token], token: Token) -> Token:
+    """The token's copy in a freshly read day order (the order's items are other instances)."""
+    return next(t for t in order if t.pk == token.pk)
 
 
 def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None) -> Token:
     now = timezone.now()
-    with _slot_locked(_token_slot_id(token_id)) as slot:
-        token = _locked_token(slot, token_id)
-        before = _move(token, to, now)
+    with _token_locked(token_id) as (slot, token):
+        before = states.move(token, to, now)
         if update:
-            update(token)
+            update(token, slot, now)
         token.save()
-        _record(kind, slot=slot, token=token, by=by, before=before, after=_token_state(token), note=note)
+        _record(kind, slot=slot, token=token, by=by, before=before, after=states.state_of(token), note=note)
         if to in (Status.CANCELLED, Status.NO_SHOW):
             _fill_free_places(slot, now, by)
         _changed(slot, kind.lower())
@@ -467,7 +476,7 @@ def cancel_token(*, token_id, reason: str = "", by=None) -> Token:
     """Cancel a confirmed or arrived token; its place goes to the best waiting patient."""
     reason = (reason or "").strip()[:200]
 
-    def set_reason(token):
+    def set_reason(token, slot, now):
         token.cancel_reason = reason
 
     return _change_token(token_id, Status.CANCELLED, QueueEvent.Kind.CANCELLED, by=by, note=reason, update=set_reason)
@@ -479,8 +488,44 @@ def mark_no_show(*, token_id, by=None) -> Token:
 
 
 def check_in(*, token_id, by=None) -> Token:
-    """The patient has arrived at reception and can be called."""
-    return _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.ARRIVED, by=by)
+    """The patient has arrived and can be called. On time, they take their own place in the
+    day order; after their slot has ended, they join the end of the present queue (number kept)."""
+    late = {}
+
+    def join_if_late(token, slot, now):
+        if selectors.has_ended(slot, now):
+            order = _day_order(slot, now)
+            _place_behind(token, priority.end_of_present_queue(order, _twin(order, token)), now)
+            late["note"] = "arrived after the slot ended: joined the end of the queue"
+
+    token = _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.ARRIVED, by=by, update=join_if_late)
+    token.joined_at_end = bool(late)
+    return token
+
+
+def reinstate_token(*, token_id, by=None) -> Token:
+    """A patient marked as a no-show has turned up the same day: back in the queue, at the end
+    of the present queue, with the same number. Over the slot's capacity if it has filled since
+    (like an emergency: the patient already held a place today)."""
+    now = timezone.now()
+    with _token_locked(token_id) as (slot, token):
+        if token.day != timezone.localdate(now):
+            raise InvalidTransition(f"Token {token.token_label} was for {token.day:%d %b}; book the patient again.")
+        other = (
+            Token.objects.filter(doctor_id=token.doctor_id, day=token.day, patient_id=token.patient_id, status__in=Token.ACTIVE)
+            .exclude(pk=token.pk).values_list("token_label", flat=True).first()
+        )
+        if other:
+            raise AlreadyBooked(f"{token.patient.name} already has token {other} with this doctor today.")
+        before = states.move(token, Status.ARRIVED, now)
+        order = _day_order(slot, now)
+        token.skip_count = 0
+        _place_behind(token, priority.end_of_present_queue(order, token), now)
+        token.save()
+        _record(QueueEvent.Kind.REINSTATED, slot=slot, token=token, by=by, before=before, after=states.state_of(token),
+                note="turned up after a no-show: joined the end of the queue")
+        _changed(slot, "reinstated")
+        return token
 
 
 def complete_token(*, token_id, by=None) -> Token:
@@ -488,55 +533,82 @@ def complete_token(*, token_id, by=None) -> Token:
 
 
 def skip_token(*, token_id, by=None) -> Token:
-    """A called patient is not at the door: back to the queue at their place, callable again."""
+    """A called patient is not at the door: back to the queue right behind the next present
+    patient (so "call next" calls someone else), callable again after them."""
+    outcome = {}
 
-    def clear_call(token):
-        token.called_at = None
+    def behind_next_present(token, slot, now):
+        token.skip_count += 1
+        order = _day_order(slot, now)
+        anchor = priority.skip_anchor(order, _twin(order, token))
+        _place_behind(token, anchor, now)
+        outcome["behind"] = anchor.token_label if anchor else None
 
-    return _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.SKIPPED, by=by, update=clear_call)
+    token = _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.SKIPPED, by=by, update=behind_next_present)
+    token.skipped_behind = outcome.get("behind")
+    return token
 
 
 def recall_token(*, token_id, by=None) -> Token:
     """Call the patient now with the doctor again (the board announces it once more)."""
-    with _slot_locked(_token_slot_id(token_id)) as slot:
-        token = _locked_token(slot, token_id)
+    with _token_locked(token_id) as (slot, token):
         if token.status != Status.CALLED:
             raise InvalidTransition(
-                f"Token {token.token_number} is {token.get_status_display().lower()}; only a called patient can be called again."
+                f"Token {token.token_label} is {token.get_status_display().lower()}; only a called patient can be called again."
             )
-        _record(QueueEvent.Kind.RECALLED, slot=slot, token=token, by=by, after=_token_state(token))
+        _record(QueueEvent.Kind.RECALLED, slot=slot, token=token, by=by, after=states.state_of(token))
         _changed(slot, "recalled")
         return token
 
 
-def call_next(*, slot_id, by=None) -> Token:
-    """Call the first checked-in patient in serving order. A patient still with the doctor is
-    completed first: calling the next patient means the previous consultation is over."""
+def _nobody_to_call(queue_tokens: list[Token]) -> NobodyArrived:
+    expected = sum(1 for t in queue_tokens if t.status == Status.CONFIRMED)
+    hint = (f"{expected} booked patient(s) have not checked in yet; reception checks them in."
+            if expected else "The queue is empty.")
+    return NobodyArrived(f"Nobody has checked in to call. {hint}")
+
+
+def call_next_for_doctor(*, doctor_id, day=None, by=None, slot_id=None) -> Token:
+    """Call the first present patient of the doctor's day order (of one slot with `slot_id`).
+    A patient still with the doctor is completed first: calling the next patient means the
+    previous consultation is over.
+
+    Locks only the doctor's day ledger: calling changes no slot's places, and every other
+    token change takes the ledger after its slot, so all of them are serialised with this."""
     now = timezone.now()
-    with _slot_locked(slot_id) as slot:
-        if slot.status == Slot.Status.CANCELLED:
-            raise SlotClosed("This slot has been cancelled.")
-        queue = selectors.annotate_queue(
-            slot, Token.objects.filter(slot=slot, status__in=Token.ACTIVE).select_related("patient"), 0, now
-        )
-        arrived = [t for t in queue if t.status == Status.ARRIVED]
-        if not arrived:
-            booked = sum(1 for t in queue if t.status == Status.CONFIRMED)
-            hint = f"{booked} booked patient(s) have not checked in yet." if booked else "The queue is empty."
-            raise NobodyArrived(f"Nobody has checked in to call. {hint}")
-        completed = [t for t in queue if t.status == Status.CALLED]
-        for current in completed:
-            before = _move(current, Status.COMPLETED, now)
-            current.save()
-            _record(QueueEvent.Kind.COMPLETED, slot=slot, token=current, by=by, before=before,
-                    after=_token_state(current), note="completed by calling the next patient")
-        token = arrived[0]
-        before = _move(token, Status.CALLED, now)
-        token.save()
-        _record(QueueEvent.Kind.CALLED, slot=slot, token=token, by=by, before=before, after=_token_state(token))
-        _changed(slot, "called")
-        token.completed_numbers = [t.token_number for t in completed]  # so the page can say so
+    day = day or timezone.localdate(now)
+    with _transaction():
+        _lock_doctor_day(doctor_id, day)
+        order = selectors.day_queue(doctor_id=doctor_id, day=day, now=now).order
+        candidates = [t for t in order if slot_id is None or str(t.slot_id) == str(slot_id)]
+        token = priority.next_to_call(candidates)
+        if token is None:
+            raise _nobody_to_call(candidates)
+        completed = []
+        for current in (t for t in order if t.status == Status.CALLED):
+            before = states.move(current, Status.COMPLETED, now)
+            current.save(update_fields=["status", "completed_at", "updated_at"])
+            _record(QueueEvent.Kind.COMPLETED, slot=current.slot_obj, token=current, by=by, before=before,
+                    after=states.state_of(current), note="completed by calling the next patient")
+            completed.append(current.token_label)
+        before = states.move(token, Status.CALLED, now)
+        token.behind_id, token.requeued_at = None, None
+        token.save(update_fields=["status", "called_at", "behind", "requeued_at", "updated_at"])
+        _record(QueueEvent.Kind.CALLED, slot=token.slot_obj, token=token, by=by, before=before, after=states.state_of(token))
+        _changed(token.slot_obj, "called")
+        token.completed_labels = completed  # so the page can say so
         return token
+
+
+def call_next(*, slot_id, by=None) -> Token:
+    """Call the first present patient of this slot, in the doctor's day order."""
+    try:
+        slot = Slot.objects.get(pk=slot_id)
+    except (Slot.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise SlotNotFound() from None
+    if slot.status == Slot.Status.CANCELLED:
+        raise SlotClosed("This slot has been cancelled.")
+    return call_next_for_doctor(doctor_id=slot.doctor_id, day=slot.local_day, by=by, slot_id=slot.pk)
 
 
 # --- waiting list -----------------------------------------------------------------------------
@@ -556,17 +628,21 @@ def _fill_free_places(slot: Slot, now: datetime, by=None) -> list[Token]:
         return []
     ledger_id, last_number = _lock_day(slot)
     DoctorDay.objects.filter(pk=ledger_id).update(last_token_number=last_number + len(chosen))
+    known = categories.all_by_code()
     promoted = []
     for number, entry in enumerate(chosen, start=last_number + 1):
+        category = known.get(entry.category) or categories.bookable(entry.category)
         token = _issue_token(
-            slot=slot, number=number, patient_id=entry.patient_id, category=entry.category, booked_at=entry.booked_at,
-            kind=QueueEvent.Kind.PROMOTED, by=by, waiting_entry=entry,
+            slot=slot, number=number, patient_id=entry.patient_id, category=category, booked_at=entry.booked_at,
+            kind=QueueEvent.Kind.PROMOTED, by=by, waiting_entry=entry, now=now,
         )
         entry.status = WaitingListEntry.Status.PROMOTED
         entry.token = token
         entry.resolved_at = now
         entry.save(update_fields=["status", "token", "resolved_at"])
         promoted.append(token)
+        _changed(slot, "promoted", message=f"Waiting list {entry.waiting_label} promoted: token {token.token_label}.")
+    _note_first_estimates(slot, now)
     return promoted
 
 
@@ -636,13 +712,17 @@ def cancel_slot(*, slot_id, reason: str = "", by=None) -> SlotCancellation:
             .select_related("patient")
         )
         for token in tokens:
-            before = _token_state(token)
-            token.status = Status.CANCELLED
-            token.cancelled_at = now
+            if token.status == Status.CALLED:  # with the doctor: that consultation is over
+                before = states.move(token, Status.COMPLETED, now)
+                token.save(update_fields=["status", "completed_at", "updated_at"])
+                _record(QueueEvent.Kind.COMPLETED, slot=slot, token=token, by=by, before=before,
+                        after=states.state_of(token), note="completed when the slot was cancelled")
+                continue
+            before = states.move(token, Status.CANCELLED, now)
             token.cancel_reason = reason
             token.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
             _record(QueueEvent.Kind.CANCELLED, slot=slot, token=token, by=by, before=before,
-                    after=_token_state(token), note=reason)
+                    after=states.state_of(token), note=reason)
         entries = list(
             WaitingListEntry.objects.filter(slot=slot, status=WaitingListEntry.Status.WAITING).select_related("patient")
         )
@@ -653,7 +733,8 @@ def cancel_slot(*, slot_id, reason: str = "", by=None) -> SlotCancellation:
             entry.save(update_fields=["status", "resolved_at", "cancel_reason"])
             _record(QueueEvent.Kind.WAITLIST_CANCELLED, slot=slot, waiting_entry=entry, by=by, note=reason)
         _changed(slot, "slot_cancelled")
-        return SlotCancellation(slot=slot, cancelled_tokens=tokens, cancelled_entries=entries)
+        cancelled = [t for t in tokens if t.status == Status.CANCELLED]
+        return SlotCancellation(slot=slot, cancelled_tokens=cancelled, cancelled_entries=entries)
 
 
 def change_capacity(*, slot_id, max_capacity: int, by=None) -> Slot:
@@ -675,31 +756,3 @@ def change_capacity(*, slot_id, max_capacity: int, by=None) -> Slot:
         _fill_free_places(slot, now, by)
         _changed(slot, "capacity_changed")
         return slot
-
-
-def call_next_for_doctor(*, doctor_id, day=None, by=None) -> Token:
-    """Call the doctor's next patient across today's slots: the first checked-in patient of the
-    earliest slot that has one. A patient still with the doctor in another slot is completed
-    first (within one slot, `call_next` does that itself). One slot lock per transaction."""
-    day = day or timezone.localdate()
-    slots = list(
-        selectors.slots_for_day(day=day, doctor_id=doctor_id).exclude(status=Slot.Status.CANCELLED).order_by("start_time")
-    )
-    waiting = list(
-        Token.objects.filter(slot__in=slots, status__in=(Status.ARRIVED, Status.CONFIRMED))
-        .values_list("slot_id", "status")
-    )
-    arrived_slots = {slot_id for slot_id, status in waiting if status == Status.ARRIVED}
-    target = next((s for s in slots if s.pk in arrived_slots), None)
-    if target is None:
-        booked = sum(1 for _, status in waiting if status == Status.CONFIRMED)
-        hint = (f"{booked} booked patient(s) have not checked in yet; reception checks them in."
-                if booked else "The queue is empty.")
-        raise NobodyArrived(f"Nobody has checked in to call. {hint}")
-    completed = [
-        complete_token(token_id=token_id, by=by).token_number
-        for token_id in Token.objects.filter(slot__in=slots, status=Status.CALLED).exclude(slot=target).values_list("pk", flat=True)
-    ]
-    token = call_next(slot_id=target.pk, by=by)
-    token.completed_numbers = completed + token.completed_numbers
-    return token

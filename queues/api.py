@@ -1,13 +1,12 @@
 """REST API for slots, tokens, the waiting list and the daily report.
 
 Thin: parse and validate input, call the allocation service, serialise. Refusals from the
-service become 4xx responses with their reason (config.api.exception_handler).
+service become 4xx responses with their reason (config.api.exception_handler). Slots are
+added through scheduling.slots.
 """
 
-from datetime import timedelta
-
 import django_filters
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -15,16 +14,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from config.permissions import SlotActions, TokenActions, UsesDesk, ViewsReports
+from config.permissions import DoctorQueueAccess, SlotActions, TokenActions, UsesDesk, ViewsReports
+from config.ids import is_uuid
 from queues import allocation, reports, selectors
-from queues.models import Category, Token, WaitingListEntry
+from queues.models import Token, WaitingListEntry
+from scheduling import slots
 from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Department, Doctor, Slot
-
-MAX_SLOT_LENGTH = timedelta(hours=24)
-
 
 # --- serializers ------------------------------------------------------------------------------
 
@@ -45,19 +43,6 @@ class SlotSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "delay_minutes"]
 
-    def validate(self, attrs):
-        start, end = attrs["start_time"], attrs["end_time"]
-        if end <= start:
-            raise ValidationError({"end_time": ["end_time must be after start_time."]})
-        if end - start > MAX_SLOT_LENGTH:
-            raise ValidationError({"end_time": ["A slot cannot be longer than 24 hours."]})
-        overlapping = Slot.objects.filter(
-            doctor=attrs["doctor"], start_time__lt=end, end_time__gt=start
-        ).exclude(status=Slot.Status.CANCELLED)
-        if overlapping.exists():
-            raise ValidationError({"start_time": ["This doctor already has a slot overlapping that time."]})
-        return attrs
-
     def _delay(self, slot) -> int:
         delays = self.context.get("delays")
         if delays is None or slot.id not in delays:
@@ -66,7 +51,7 @@ class SlotSerializer(serializers.ModelSerializer):
 
     def get_current_capacity(self, slot) -> int:
         held = getattr(slot, "held", None)
-        return held if held is not None else slot.tokens.filter(status__in=Token.HOLDING_A_PLACE).count()
+        return held if held is not None else selectors.held_places([slot.pk]).get(slot.pk, 0)
 
     def get_waiting_count(self, slot) -> int:
         waiting = getattr(slot, "waiting", None)
@@ -82,17 +67,29 @@ class SlotSerializer(serializers.ModelSerializer):
 
 class TokenSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.name", read_only=True)
-    position = serializers.IntegerField(read_only=True, allow_null=True, help_text="Place in the serving order (1 = next).")
+    position = serializers.IntegerField(
+        read_only=True, allow_null=True,
+        help_text="Place in the doctor's serving order over the whole day, across slots (1 = first; the patient "
+        "with the doctor is 1). Null once the token has left the queue.",
+    )
+    people_ahead = serializers.IntegerField(read_only=True, allow_null=True, help_text="position - 1, over the doctor's day.")
+    present = serializers.BooleanField(read_only=True, help_text="Checked in and waiting: callable. False for expected (booked, not arrived) patients.")
     score = serializers.SerializerMethodField(help_text="Current final priority: base minus waiting bonus (lower is served first).")
-    estimated_time = serializers.DateTimeField(read_only=True, allow_null=True)
+    estimated_time = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="When the patient should be called: never before now nor their slot's delayed start, one measured "
+        "consultation after the patient ahead (present or expected).",
+    )
+    wait_minutes = serializers.IntegerField(read_only=True, allow_null=True, help_text="About this many minutes from now.")
     actual_time = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Token
         fields = [
-            "id", "slot", "patient", "patient_name", "doctor", "day", "token_number", "priority", "score",
-            "category", "status", "position", "estimated_time", "actual_time", "booked_at", "arrived_at",
-            "called_at", "completed_at", "cancelled_at", "no_show_at", "cancel_reason", "created_at", "updated_at",
+            "id", "slot", "patient", "patient_name", "doctor", "day", "token_number", "token_label", "priority", "score",
+            "category", "status", "position", "people_ahead", "present", "estimated_time", "wait_minutes",
+            "first_estimate", "actual_time", "booked_at", "arrived_at",
+            "called_at", "completed_at", "cancelled_at", "no_show_at", "skip_count", "cancel_reason", "created_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -108,8 +105,8 @@ class WaitingListEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = WaitingListEntry
         fields = [
-            "id", "slot", "patient", "patient_name", "category", "priority", "score", "booked_at", "place",
-            "status", "token", "resolved_at", "cancel_reason", "created_at",
+            "id", "slot", "patient", "patient_name", "doctor", "waiting_number", "category", "priority", "score",
+            "booked_at", "place", "status", "token", "resolved_at", "cancel_reason", "created_at",
         ]
         read_only_fields = fields
 
@@ -120,7 +117,9 @@ class WaitingListEntrySerializer(serializers.ModelSerializer):
 class BookingRequestSerializer(serializers.Serializer):
     slot_id = serializers.UUIDField()
     patient_id = serializers.UUIDField()
-    category = serializers.ChoiceField(choices=Category.choices)
+    category = serializers.CharField(
+        max_length=16, help_text="An active category code: EMERGENCY, PRIORITY_PAID, FOLLOWUP, ONLINE, WALKIN, or one the hospital added."
+    )
     booked_at = serializers.DateTimeField(required=False, help_text="When an online booking was made; defaults to now.")
 
 
@@ -174,7 +173,7 @@ def _token_response(token: Token, code=status.HTTP_200_OK) -> Response:
 
 def _slot_counts(queryset):
     held = (
-        Token.objects.filter(slot=OuterRef("pk"), status__in=Token.HOLDING_A_PLACE)
+        Token.objects.holding_a_place().filter(slot=OuterRef("pk"))
         .order_by().values("slot").annotate(n=Count("pk")).values("n")
     )
     waiting = (
@@ -228,6 +227,11 @@ class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
     def get_queryset(self):
         return _slot_counts(Slot.objects.all())
 
+    def perform_create(self, serializer):
+        """Through scheduling.slots, which checks the limits and overlaps under the doctor's lock;
+        its refusals answer 400 on the field they are about (config.api.exception_handler)."""
+        serializer.instance = slots.create_slot(**serializer.validated_data)
+
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         delays = selectors.effective_delays(page)
@@ -264,14 +268,15 @@ class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
     @extend_schema(responses=TokenSerializer(many=True))
     @action(detail=True, methods=["get"])
     def tokens(self, request, pk=None):
-        """The slot's tokens still in the queue, in serving order."""
+        """The slot's tokens still in the queue, in the doctor's day order (positions over the day)."""
         slot = self.get_object()
         return Response(TokenSerializer(selectors.queue_for_slot(slot=slot), many=True).data)
 
     @extend_schema(request=None, responses=TokenSerializer)
     @action(detail=True, methods=["post"])
     def call_next(self, request, pk=None):
-        """Call the first checked-in patient in serving order (completing the one called before)."""
+        """Call the first present patient of this slot in the doctor's day order (completing the one
+        with the doctor). See also POST /doctors/{id}/call_next/ for the whole day."""
         return _token_response(allocation.call_next(slot_id=self.get_object().pk, by=request.user))
 
 
@@ -341,6 +346,13 @@ class TokenViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Ge
 
     @extend_schema(request=None, responses=TokenSerializer)
     @action(detail=True, methods=["post"])
+    def reinstate(self, request, pk=None):
+        """A no-show patient turned up the same day: back in the queue at the end of the present
+        queue, number kept (recorded as REINSTATED)."""
+        return self._act(allocation.reinstate_token)
+
+    @extend_schema(request=None, responses=TokenSerializer)
+    @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         """The consultation is over."""
         return self._act(allocation.complete_token)
@@ -348,7 +360,7 @@ class TokenViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Ge
     @extend_schema(request=None, responses=TokenSerializer)
     @action(detail=True, methods=["post"])
     def skip(self, request, pk=None):
-        """A called patient did not come in: back to the queue at their place."""
+        """A called patient did not come in: back to the queue right behind the next present patient."""
         return self._act(allocation.skip_token)
 
     @extend_schema(request=None, responses=TokenSerializer)
@@ -420,3 +432,71 @@ class ReportViewSet(viewsets.ViewSet):
                 day=query.get("date") or timezone.localdate(), doctor_id=doctor_id, department_id=department_id
             )
         )
+
+
+# --- the doctor's day -------------------------------------------------------------------------
+
+
+class DoctorQueueEntrySerializer(serializers.Serializer):
+    token = serializers.UUIDField(source="pk")
+    token_number = serializers.IntegerField()
+    token_label = serializers.CharField()
+    status = serializers.CharField()
+    category = serializers.CharField()
+    slot = serializers.UUIDField(source="slot_id")
+    position = serializers.IntegerField()
+    people_ahead = serializers.IntegerField()
+    present = serializers.BooleanField(help_text="Checked in: callable. False: expected (booked, not arrived) or with the doctor.")
+    expected = serializers.BooleanField()
+    estimated_time = serializers.DateTimeField(allow_null=True)
+    wait_minutes = serializers.IntegerField(allow_null=True)
+
+
+class DoctorQueueSerializer(serializers.Serializer):
+    doctor = serializers.UUIDField(source="doctor_id")
+    date = serializers.DateField(source="day")
+    pace_minutes = serializers.SerializerMethodField(help_text="The doctor's measured consultation time; null until measured.")
+    next_token = serializers.SerializerMethodField(help_text="Whom call_next would call now.")
+    queue = DoctorQueueEntrySerializer(source="order", many=True)
+
+    def get_pace_minutes(self, day) -> float | None:
+        return round(day.pace.total_seconds() / 60, 1) if day.pace else None
+
+    def get_next_token(self, day) -> str | None:
+        return str(day.next.pk) if day.next else None
+
+
+class DoctorQueueQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, help_text="Local day, YYYY-MM-DD; default today.")
+
+
+class DoctorQueueViewSet(viewsets.ViewSet):
+    """One doctor's day in the serving order every screen shows and "call next" follows."""
+
+    permission_classes = [DoctorQueueAccess]
+
+    def _doctor(self, request, pk):
+        doctor = get_object_or_404(Doctor, pk=pk) if is_uuid(pk) else None
+        if doctor is None:
+            raise NotFound("No such doctor.")
+        self.check_object_permissions(request, doctor)
+        return doctor
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Local day, default today")],
+        responses=DoctorQueueSerializer,
+    )
+    def queue(self, request, pk=None):
+        """The doctor's active tokens of the day in serving order: the patient with the doctor, then
+        emergencies, then by slot start and score. Present patients are callable; expected ones keep
+        their place. Positions and estimates are over the whole day."""
+        doctor = self._doctor(request, pk)
+        day = _parse(DoctorQueueQuerySerializer, request.query_params).get("date") or timezone.localdate()
+        return Response(DoctorQueueSerializer(selectors.day_queue(doctor_id=doctor.pk, day=day, with_patients=False)).data)
+
+    @extend_schema(request=None, responses=TokenSerializer)
+    def call_next(self, request, pk=None):
+        """Call the first present patient of the doctor's day order (completing the one with the
+        doctor), as the doctor's page does. 409 with the reason when nobody is present."""
+        doctor = self._doctor(request, pk)
+        return _token_response(allocation.call_next_for_doctor(doctor_id=doctor.pk, by=request.user))

@@ -23,8 +23,10 @@ tests do.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import re
 import threading
 import time
 from functools import partial
@@ -32,6 +34,7 @@ from functools import partial
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 from django.db import close_old_connections, transaction
 
 from queues import watchers
@@ -40,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 DESK_GROUP = "desk"
 ANNOUNCED_KINDS = {"called", "recalled"}
+SENT_MEMORY_SECONDS = 6 * 3600  # a screen that connects gets the full state anyway
 
 
 def doctor_group(doctor_id) -> str:
@@ -60,21 +64,22 @@ def board_doctor_group(doctor_id, language: str) -> str:
 # --- scheduling (inside the service's transaction) --------------------------------------------
 
 
-def queue_changed(*, doctor_id, slot_id, kind: str) -> None:
+def queue_changed(*, doctor_id, slot_id, kind: str, message: str = "") -> None:
+    """Schedule the push of a change; `message` is a note for the desks (numbers, no names)."""
     transaction.on_commit(
-        partial(_after_commit, doctor_id=str(doctor_id), slot_id=str(slot_id), kind=kind),
+        partial(_after_commit, doctor_id=str(doctor_id), slot_id=str(slot_id), kind=kind, messages=[message] if message else []),
         robust=True,
     )
 
 
-def _after_commit(*, doctor_id: str, slot_id: str, kind: str) -> None:
+def _after_commit(*, doctor_id: str, slot_id: str, kind: str, messages: list) -> None:
     # Never raise: the booking is already committed. (Also sidesteps Django 5.2's robust
     # on_commit logging, which itself fails on a functools.partial: Django ticket #36487.)
     try:
         if settings.LIVE_PUSH_COALESCE_MS > 0:
-            _coalescer.add(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
+            _coalescer.add(doctor_id=doctor_id, slot_id=slot_id, kind=kind, messages=messages)
         else:
-            publish_queue_change(doctor_id=doctor_id, slot_id=slot_id, kind=kind)
+            publish_queue_change(doctor_id=doctor_id, slot_id=slot_id, kind=kind, messages=messages)
     except Exception:
         logger.exception("Could not push the %s change for doctor %s", kind, doctor_id)
 
@@ -90,12 +95,14 @@ class Coalescer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def add(self, *, doctor_id: str, slot_id: str, kind: str) -> None:
+    def add(self, *, doctor_id: str, slot_id: str, kind: str, messages: list) -> None:
         with self._lock:
             earlier = self._pending.get(doctor_id)
             if earlier and earlier["kind"] in ANNOUNCED_KINDS and kind not in ANNOUNCED_KINDS:
                 kind = earlier["kind"]  # keep the call announcement; the render shows the latest state
-            self._pending[doctor_id] = {"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind}
+            if earlier:
+                messages = earlier["messages"] + messages  # desk notes are never merged away
+            self._pending[doctor_id] = {"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind, "messages": messages}
             if self._background and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._run, name="live-push", daemon=True)
                 self._thread.start()
@@ -136,34 +143,74 @@ def display_changed(*, display_id) -> None:
 # --- publishing (after commit) ----------------------------------------------------------------
 
 
-def queue_change_messages(*, doctor_id: str, slot_id: str, kind: str) -> list[tuple[str, dict]]:
-    """Render what changed, once per fragment, as (group, message) pairs."""
-    from queues.models import Display
-    from queues.views.board import render_board_update
-    from queues.views.doctor import render_queue_fragment
+def queue_change_messages(*, doctor_id: str, slot_id: str, kind: str, messages: list | None = None) -> list[tuple[str, dict]]:
+    """Render what changed, once per fragment, as (group, message) pairs. Parts that are the
+    same as last sent to their group are left out, so a booking at the end of a long queue
+    sends the doctor's page only its counts."""
+    from queues import fragments
     from scheduling.models import Doctor
 
-    languages = [code for code, _ in Display.Language.choices]
-    boards = [board_doctor_group(doctor_id, lang) for lang in languages]
+    boards = [board_doctor_group(doctor_id, lang) for lang in fragments.BOARD_LANGUAGES]
     watched = watchers.watched([DESK_GROUP, doctor_group(doctor_id), *boards])
-    messages = []
+    parts_of = {doctor_group(doctor_id): fragments.DOCTOR_PARTS, **{board: ("row",) for board in boards}}
+    forget_sent({group: parts for group, parts in parts_of.items() if group not in watched})
+    notes, out = messages or [], []
     if DESK_GROUP in watched:
-        messages.append((DESK_GROUP, {"type": "live.text", "text": json.dumps(
-            {"event": "queue-changed", "kind": kind, "doctor_id": doctor_id, "slot_id": slot_id})}))
+        out.append((DESK_GROUP, {"type": "live.text", "text": json.dumps(
+            {"event": "queue-changed", "kind": kind, "doctor_id": doctor_id, "slot_id": slot_id, "notes": notes})}))
     if not watched - {DESK_GROUP}:
-        return messages  # no doctor page or board shows this doctor: render nothing
+        return out  # no doctor page or board shows this doctor: render nothing
     doctor = Doctor.objects.select_related("department").get(pk=doctor_id)
-    if doctor_group(doctor_id) in watched:
-        messages.insert(0, (doctor_group(doctor_id), {"type": "live.html", "html": render_queue_fragment(doctor)}))
-    for language in languages:
-        if board_doctor_group(doctor_id, language) in watched:
-            html = render_board_update(doctor, language, announce=kind in ANNOUNCED_KINDS)
-            messages.append((board_doctor_group(doctor_id, language), {"type": "live.html", "html": html}))
-    return messages
+    group = doctor_group(doctor_id)
+    if group in watched:
+        html = only_changed(group, fragments.render_doctor_parts(doctor))
+        if html:
+            out.insert(0, (group, {"type": "live.html", "html": html}))
+    for language in fragments.BOARD_LANGUAGES:
+        group = board_doctor_group(doctor_id, language)
+        if group in watched:
+            row, call = fragments.render_board_row(doctor, language)
+            html = only_changed(group, {"row": row}) + (call if kind in ANNOUNCED_KINDS else "")
+            if html:
+                out.append((group, {"type": "live.html", "html": html}))
+    return out
 
 
-def publish_queue_change(*, doctor_id: str, slot_id: str, kind: str) -> None:
-    publish_queue_changes([{"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind}])
+_RENDERED_STAMP = re.compile(r' data-rendered="[^"]*"')
+
+
+def forget_sent(parts_by_group: dict[str, tuple]) -> None:
+    """A change no screen of a group saw: forget what was last sent there, so the next change
+    reaches the screens opened since (their full state at connect may differ from it)."""
+    keys = [f"pushed:{group}:{name}" for group, names in parts_by_group.items() for name in names]
+    if not keys:
+        return
+    try:
+        cache.delete_many(keys)
+    except Exception:
+        logger.warning("Push cache unavailable", exc_info=True)
+
+
+def only_changed(group: str, parts: dict[str, str]) -> str:
+    """The parts whose content differs from what was last sent to the group (remembered in
+    the shared cache, so every web process knows); all of them when the cache is down."""
+    digests = {
+        name: hashlib.blake2b(_RENDERED_STAMP.sub("", html).encode(), digest_size=12).hexdigest()
+        for name, html in parts.items()
+    }
+    keys = {name: f"pushed:{group}:{name}" for name in parts}
+    try:
+        last = cache.get_many(list(keys.values()))
+        changed = [name for name in parts if last.get(keys[name]) != digests[name]]
+        cache.set_many({keys[name]: digests[name] for name in changed}, timeout=SENT_MEMORY_SECONDS)
+    except Exception:
+        logger.warning("Push cache unavailable: sending every part", exc_info=True)
+        changed = list(parts)
+    return "".join(parts[name] for name in changed)
+
+
+def publish_queue_change(*, doctor_id: str, slot_id: str, kind: str, messages: list | None = None) -> None:
+    publish_queue_changes([{"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind, "messages": messages or []}])
 
 
 def publish_queue_changes(changes: list[dict]) -> None:

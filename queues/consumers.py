@@ -11,7 +11,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from queues import broadcast, watchers
+from queues import broadcast, fragments, watchers
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +100,7 @@ class BoardConsumer(LiveConsumer):
 
     @database_sync_to_async
     def full_state(self) -> str:
-        from queues.views.board import render_board_rows
-
-        return render_board_rows(self.display)
+        return fragments.render_board_rows(self.display)
 
     async def display_changed(self, event):
         """Edited, rotated or revoked: recheck the key; close if it no longer opens this board,
@@ -143,9 +141,7 @@ class DoctorConsumer(LiveConsumer):
 
     @database_sync_to_async
     def full_state(self) -> str:
-        from queues.views.doctor import render_queue_fragment
-
-        return render_queue_fragment(self.doctor)
+        return "".join(fragments.render_doctor_parts(self.doctor).values())
 
 
 class DeskConsumer(LiveConsumer):

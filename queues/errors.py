@@ -1,26 +1,20 @@
 """Domain errors raised by the allocation service.
 
 Each carries a message a receptionist can read; pages show it, the API returns it with
-`status_code` and `code`.
+`status_code` and `code` (the shape of scheduling.errors.DomainError).
 """
 
+from scheduling.errors import DomainError
 
-class AllocationError(Exception):
+
+class AllocationError(DomainError):
     status_code = 409
     code = "refused"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidRequest(AllocationError):
     status_code = 400
     code = "invalid"
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class NotFound(AllocationError):

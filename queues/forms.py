@@ -5,17 +5,11 @@ import re
 
 from django import forms
 
+from queues import categories
 from queues.models import Category
 from scheduling.models import MAX_DELAY_MINUTES, Doctor, Patient, Slot
 
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}$")
-# What a receptionist books at the counter; EMERGENCY has its own, deliberate action.
-DESK_CATEGORIES = [
-    (Category.WALKIN, "Walk-in"),
-    (Category.ONLINE, "Online"),
-    (Category.FOLLOWUP, "Follow-up"),
-    (Category.PRIORITY_PAID, "Priority (paid)"),
-]
 
 
 class PatientForm(forms.ModelForm):
@@ -69,12 +63,15 @@ class BookingForm(forms.Form):
     doctor = forms.ModelChoiceField(queryset=Doctor.objects.filter(is_active=True), empty_label="Choose a doctor…",
                                     error_messages={"required": "Choose a doctor."})
     slot = forms.ModelChoiceField(queryset=Slot.objects.none(), required=False, empty_label="Next with room")
-    category = forms.ChoiceField(choices=DESK_CATEGORIES, initial=Category.WALKIN, widget=forms.RadioSelect)
+    # What a receptionist books at the counter (the active categories); EMERGENCY has its own,
+    # deliberate action.
+    category = forms.ChoiceField(choices=categories.desk_choices, initial=Category.WALKIN, widget=forms.RadioSelect)
     request_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, slots=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["slot"].queryset = Slot.objects.filter(pk__in=[s.pk for s in slots])
+        self.category_keys = len(list(self.fields["category"].choices))  # keys 1..n on the desk
         self.fields["doctor"].widget.attrs["class"] = "form-select"
         self.fields["slot"].widget.attrs["class"] = "form-select"
 

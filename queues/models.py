@@ -3,18 +3,56 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from scheduling.models import Doctor, Patient, Slot
 
 
-class Category(models.TextChoices):
-    EMERGENCY = "EMERGENCY", "Emergency"
-    PRIORITY_PAID = "PRIORITY_PAID", "Priority (paid)"
-    FOLLOWUP = "FOLLOWUP", "Follow-up"
-    ONLINE = "ONLINE", "Online"
-    WALKIN = "WALKIN", "Walk-in"
+class Category(models.Model):
+    """A kind of patient the queue serves, with its base priority (1 = first). Hospital data:
+    managers add categories or switch them on and off in the admin. EMERGENCY is special in the
+    rules (ahead of everyone, over capacity) and cannot be switched off."""
+
+    # The seed's five codes (their base priorities 1-5 are seeded in migration 0004).
+    EMERGENCY = "EMERGENCY"
+    PRIORITY_PAID = "PRIORITY_PAID"
+    FOLLOWUP = "FOLLOWUP"
+    ONLINE = "ONLINE"
+    WALKIN = "WALKIN"
+
+    code = models.CharField(
+        max_length=16, primary_key=True,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]*$", "Capital letters, digits and _ only, e.g. SENIOR_CITIZEN.")],
+    )
+    name = models.CharField(max_length=60)
+    name_hi = models.CharField("name (Hindi)", max_length=60, blank=True)
+    base_priority = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(9)], help_text="1 is served first."
+    )
+    checked_in_at_booking = models.BooleanField(
+        default=False,
+        help_text="Patients of this category are booked in person, so they are present (callable) at once. "
+        "Others (online, follow-up) check in when they arrive.",
+    )
+    active = models.BooleanField(default=True, help_text="Only active categories can be booked.")
+    sort_order = models.PositiveSmallIntegerField(default=0, help_text="Order on the desk's category buttons.")
+
+    class Meta:
+        ordering = ["sort_order", "base_priority", "code"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(condition=Q(base_priority__gte=1, base_priority__lte=9), name="category_priority_1_to_9"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.code == self.EMERGENCY and not self.active:
+            raise ValidationError("Emergency cannot be switched off.")
 
 
 class DoctorDay(models.Model):
@@ -24,12 +62,20 @@ class DoctorDay(models.Model):
     doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="days")
     day = models.DateField()
     last_token_number = models.PositiveIntegerField(default=0)
+    last_waiting_number = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["doctor", "day"], name="one_ledger_per_doctor_day")]
 
     def __str__(self):
         return f"{self.doctor} {self.day}"
+
+
+class TokenQuerySet(models.QuerySet):
+    def holding_a_place(self):
+        """Tokens that hold or used one of their slot's places (see Token.HOLDING_A_PLACE):
+        the one definition every capacity count uses."""
+        return self.filter(status__in=Token.HOLDING_A_PLACE)
 
 
 class Token(models.Model):
@@ -54,10 +100,19 @@ class Token(models.Model):
     doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="tokens")
     day = models.DateField(help_text="The hospital's local day of the slot.")
     token_number = models.PositiveIntegerField()
-    category = models.CharField(max_length=16, choices=Category.choices)
+    token_label = models.CharField(max_length=16, help_text="What the patient is called by: prefix and number, e.g. C-12.")
+    category = models.CharField(max_length=16, help_text="A Category code.")
     priority = models.PositiveSmallIntegerField(help_text="Base priority of the category (1 = first).")
     booked_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    # Placed in the day's order right behind another token (a skip, a late check-in, a
+    # reinstatement): see queues.priority.day_order.
+    behind = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requeued_at = models.DateTimeField(null=True, blank=True)
+    skip_count = models.PositiveSmallIntegerField(default=0)
+    first_estimate = models.DateTimeField(
+        null=True, blank=True, help_text="The first estimated call time this patient was told (for the report's error)."
+    )
     arrived_at = models.DateTimeField(null=True, blank=True)
     called_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -66,6 +121,8 @@ class Token(models.Model):
     cancel_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["day", "token_number"]
@@ -91,7 +148,13 @@ class Token(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.token_number} {self.patient} ({self.get_status_display()})"
+        return f"{self.token_label} {self.patient} ({self.get_status_display()})"
+
+    @property
+    def category_name(self) -> str:
+        from queues.categories import label
+
+        return label(self.category)
 
     @property
     def actual_time(self):
@@ -110,7 +173,10 @@ class WaitingListEntry(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="waiting_entries")
     doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="waiting_entries")
     day = models.DateField()
-    category = models.CharField(max_length=16, choices=Category.choices)
+    waiting_number = models.PositiveIntegerField(
+        default=0, help_text="Printed on the waiting-list slip (W1, W2, ...): per doctor per day, never reused."
+    )
+    category = models.CharField(max_length=16, help_text="A Category code.")
     priority = models.PositiveSmallIntegerField()
     booked_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
@@ -137,6 +203,18 @@ class WaitingListEntry(models.Model):
     def __str__(self):
         return f"{self.patient} waiting for {self.slot}"
 
+    @property
+    def waiting_label(self) -> str:
+        """What the waiting patient is called by: "GM-W3" (the doctor's token prefix), else "W3"."""
+        prefix = self.doctor.effective_token_prefix
+        return f"{prefix}-W{self.waiting_number}" if prefix else f"W{self.waiting_number}"
+
+    @property
+    def category_name(self) -> str:
+        from queues.categories import label
+
+        return label(self.category)
+
 
 class QueueEvent(models.Model):
     """Append-only record of every change to a patient's day; never updated or deleted."""
@@ -149,6 +227,7 @@ class QueueEvent(models.Model):
         ARRIVED = "ARRIVED", "Checked in"
         CALLED = "CALLED", "Called in"
         RECALLED = "RECALLED", "Called again"
+        REINSTATED = "REINSTATED", "Reinstated after a no-show"
         SKIPPED = "SKIPPED", "Skipped"
         COMPLETED = "COMPLETED", "Completed"
         CANCELLED = "CANCELLED", "Cancelled"

@@ -27,6 +27,11 @@ def percent(fraction: float | None) -> str:
     return NOT_ENOUGH_DATA if fraction is None else f"{fraction * 100:.0f}%"
 
 
+def _error(value: float | None) -> str:
+    """The estimate's median absolute error in minutes ("n/d" before anyone was called)."""
+    return NOT_ENOUGH_DATA if value is None else f"{value:.1f}"
+
+
 class CountColumn(tables.Column):
     """A count, right-aligned, whose footer is the figure for everyone (from the headline)."""
 
@@ -68,6 +73,9 @@ class DoctorReportTable(tables.Table):
         "Median consult. (min)", accessor="times__consultation__median", total="consultation_median"
     )
     delay_minutes = CountColumn("Delay (min)", total="delay_minutes")
+    estimate_error = CountColumn(
+        "Est. error (min)", accessor="estimate_error__median_abs_error_minutes", total="estimate_error_text",
+    )
 
     class Meta:
         template_name = "django_tables2/bootstrap5.html"
@@ -84,7 +92,11 @@ class DoctorReportTable(tables.Table):
             "utilisation_text": percent(headline["utilisation"]),
             "waiting_median": minutes(report["times"]["waiting"]["median"]),
             "consultation_median": minutes(report["times"]["consultation"]["median"]),
+            "estimate_error_text": _error(report["estimate_error"]["median_abs_error_minutes"]),
         }
+
+    def render_estimate_error(self, value):
+        return _error(value)
 
     def render_doctor_name(self, value, record):
         if record["department"]:

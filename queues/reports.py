@@ -18,6 +18,7 @@ from django.db.models import Aggregate, Count, F, FloatField, Func, Q, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
+from queues import categories, priority
 from queues.models import Category, QueueEvent, Token, WaitingListEntry
 from scheduling.models import Doctor, Slot
 
@@ -151,7 +152,7 @@ def _token_counts() -> dict:
     return {
         "total": Count("pk"),
         **{f"status_{s}": Count("pk", filter=Q(status=s)) for s in Status.values},
-        **{f"category_{c}": Count("pk", filter=Q(category=c)) for c in Category.values},
+        **{f"category_{c}": Count("pk", filter=Q(category=c)) for c in categories.codes()},
         "waiting_count": Count("pk", filter=Q(arrived_at__isnull=False, called_at__isnull=False)),
         "consultation_count": Count("pk", filter=Q(called_at__isnull=False, completed_at__isnull=False)),
     }
@@ -213,6 +214,20 @@ def _hours(tokens) -> list[dict]:
     ]
 
 
+def _estimate_errors(tokens) -> tuple[dict, dict]:
+    """How far the first estimate each patient was told fell from their real call: the median
+    absolute error in minutes and the number of patients it covers, per doctor and overall."""
+    pairs: dict = defaultdict(list)
+    rows = tokens.filter(first_estimate__isnull=False, called_at__isnull=False).values_list("doctor_id", "first_estimate", "called_at")
+    for doctor_id, estimate, called in rows:
+        pairs[doctor_id].append((estimate, called))
+
+    def summary(items):
+        return {"median_abs_error_minutes": priority.median_absolute_error_minutes(items), "count": len(items)}
+
+    return {d: summary(items) for d, items in pairs.items()}, summary([p for items in pairs.values() for p in items])
+
+
 def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
     """Every figure of one local day's report, for everyone or one doctor or one department.
 
@@ -255,6 +270,7 @@ def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
         )
     }
     doctor_percentiles, overall_percentiles = _percentiles_by_doctor(tokens)
+    doctor_errors, overall_error = _estimate_errors(tokens)
     doctor_ids = set(slot_rows) | set(token_rows) | set(waiting_rows)
     doctors = Doctor.objects.filter(pk__in=doctor_ids).select_related("department").order_by("name", "pk")
 
@@ -276,9 +292,10 @@ def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
             "room": doctor.room,
             "total_tokens": row.get("total", 0),
             **{s.lower(): row.get(f"status_{s}", 0) for s in Status.values},
-            "by_category": {c: row.get(f"category_{c}", 0) for c in Category.values},
+            "by_category": {c: row.get(f"category_{c}", 0) for c in categories.codes()},
             **_figures(row, slot_rows.get(doctor.pk, {}), waiting_rows.get(doctor.pk, {})),
             "times": _times(row, doctor_percentiles.get(doctor.pk, {})),
+            "estimate_error": doctor_errors.get(doctor.pk, {"median_abs_error_minutes": None, "count": 0}),
         })
 
     return {
@@ -288,13 +305,14 @@ def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
         "time_zone": timezone.get_current_timezone_name(),
         "generated_at": timezone.localtime().isoformat(timespec="seconds"),
         "total_tokens": all_tokens["total"],
-        "by_category": {c: all_tokens[f"category_{c}"] for c in Category.values},
+        "by_category": {c: all_tokens[f"category_{c}"] for c in categories.codes()},
         "by_status": {s: all_tokens[f"status_{s}"] for s in Status.values},
         "emergencies": all_tokens[f"category_{Category.EMERGENCY}"],
         "waiting_list": {k: all_waiting[k] for k in ("total", "still_waiting", "promoted")},
         "delays_set": events.filter(kind=QueueEvent.Kind.DELAY_SET).count(),
         "headline": _figures(all_tokens, all_slots, all_waiting),
         "times": _times(all_tokens, overall_percentiles),
+        "estimate_error": overall_error,
         "hours": _hours(tokens),
         "doctors": per_doctor,
     }
@@ -302,8 +320,8 @@ def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
 
 TOKEN_FIELDS = [
     "day", "doctor__name", "doctor__department__name", "doctor__room", "slot__start_time", "slot__end_time",
-    "token_number", "patient__name", "patient__hospital_number", "category", "status", "booked_at",
-    "arrived_at", "called_at", "completed_at", "cancelled_at", "no_show_at", "cancel_reason",
+    "token_number", "token_label", "patient__name", "patient__hospital_number", "category", "status", "booked_at",
+    "first_estimate", "arrived_at", "called_at", "completed_at", "cancelled_at", "no_show_at", "cancel_reason",
 ]
 
 

@@ -58,54 +58,127 @@ def has_ended(slot: Slot, now: datetime, delay_minutes: int | None = None) -> bo
     return now >= slot.end_time + timedelta(minutes=delay)
 
 
-def annotate_queue(slot: Slot, tokens: Iterable[Token], delay_minutes: int, now: datetime) -> list[Token]:
-    """Put a slot's active tokens in serving order and give each .position, .score and
-    .estimated_time."""
-    ordered = priority.serving_order(tokens, now)
-    consultation = slot.consultation_length
-    for position, token in enumerate(ordered, start=1):
-        token.position = position
-        token.score = priority.priority_score(token.category, token.booked_at, now)
-        token.estimated_time = priority.estimated_time(
-            start=slot.start_time,
-            effective_delay_minutes=delay_minutes,
-            position=position,
-            consultation=consultation,
+@dataclass
+class DayQueue:
+    """One doctor's day in serving order (see queues.priority.day_order), read in a fixed
+    number of queries. Each token in `order` carries .position (1 = first, over the whole day),
+    .people_ahead, .present / .expected / .overdue (expected, slot over), .estimated_time and
+    .wait_minutes (None for the patient with the doctor and the overdue), .score and .slot_obj."""
+
+    doctor_id: object
+    day: date
+    now: datetime
+    slots: list  # the day's slots that run (not cancelled), each with .effective_delay
+    order: list
+    pace: timedelta | None  # the doctor's measured consultation time; None until measured
+
+    @property
+    def current(self) -> list:
+        return [t for t in self.order if t.status == Token.Status.CALLED]
+
+    @property
+    def waiting(self) -> list:
+        """Everyone not yet called, present or expected, in order."""
+        return [t for t in self.order if t.status != Token.Status.CALLED]
+
+    @property
+    def present(self) -> list:
+        return [t for t in self.order if t.present]
+
+    @property
+    def next(self):
+        return priority.next_to_call(self.order)
+
+    @property
+    def expected_count(self) -> int:
+        return sum(1 for t in self.order if t.expected)
+
+
+def recent_consultations(doctor_id, *, before: datetime, count: int = priority.PACE_SAMPLES) -> list[timedelta]:
+    """The doctor's last `count` consultations (called to completed) of the past fortnight."""
+    rows = (
+        Token.objects.filter(
+            doctor_id=doctor_id, status=Token.Status.COMPLETED, called_at__isnull=False,
+            completed_at__lte=before, completed_at__gte=before - timedelta(days=14),
         )
-    return ordered
+        .order_by("-completed_at").values_list("called_at", "completed_at")[:count]
+    )
+    return [done - called for called, done in rows]
+
+
+def day_slots(*, doctor_id, day: date) -> list[Slot]:
+    """The doctor's slots of the day that run (not cancelled), by start, each with .effective_delay."""
+    slots = [s for s in slots_for_day(day=day, doctor_id=doctor_id).order_by("start_time") if s.status != Slot.Status.CANCELLED]
+    delays = effective_delays(slots)
+    for s in slots:
+        s.effective_delay = delays.get(s.id, 0)
+    return slots
+
+
+def day_queue(*, doctor_id, day: date | None = None, now: datetime | None = None, with_patients: bool = True) -> DayQueue:
+    """The doctor's day: their running slots, every active token in serving order, each
+    placed, estimated and marked present or expected."""
+    now = now or timezone.now()
+    day = day or timezone.localdate(now)
+    slots = day_slots(doctor_id=doctor_id, day=day)
+    tokens = Token.objects.filter(doctor_id=doctor_id, day=day, status__in=Token.ACTIVE)
+    if with_patients:
+        tokens = tokens.select_related("patient")
+    pace = priority.measured_pace(recent_consultations(doctor_id, before=now))
+    return DayQueue(doctor_id=doctor_id, day=day, now=now, slots=slots,
+                    order=place_tokens(list(tokens), slots, pace, now), pace=pace)
+
+
+def place_tokens(tokens: list[Token], slots: list[Slot], pace: timedelta | None, now: datetime) -> list[Token]:
+    """Put one doctor's active tokens of one day in serving order and annotate them (see DayQueue)."""
+    by_id = {s.id: s for s in slots}
+    for t in tokens:
+        if t.slot_id not in by_id:  # not expected (a token always belongs to a running slot): keep it visible
+            by_id[t.slot_id] = Slot.objects.get(pk=t.slot_id)
+            by_id[t.slot_id].effective_delay = effective_delay(by_id[t.slot_id])
+        t.slot_obj = by_id[t.slot_id]
+    for t in tokens:
+        t.present = t.status == Token.Status.ARRIVED
+        t.expected = t.status == Token.Status.CONFIRMED
+        t.overdue = t.expected and has_ended(t.slot_obj, now, t.slot_obj.effective_delay)
+    order = priority.day_order(tokens, now, slot_start=lambda t: t.slot_obj.start_time)
+    times = priority.estimated_times(
+        order, now=now,
+        start_of=lambda t: expected_start(t.slot_obj, t.slot_obj.effective_delay),
+        step_of=lambda t: pace or t.slot_obj.consultation_length,
+        overdue=lambda t: t.overdue,
+    )
+    for position, (token, estimate) in enumerate(zip(order, times), start=1):
+        token.position = position
+        token.people_ahead = position - 1
+        token.estimated_time = estimate
+        token.wait_minutes = priority.wait_minutes(estimate, now)
+        token.score = priority.priority_score(token.priority, token.booked_at, now)
+    return order
 
 
 def queue_for_slot(*, slot: Slot, now: datetime | None = None) -> list[Token]:
-    """The slot's active tokens (confirmed, arrived, called) in serving order."""
-    now = now or timezone.now()
-    tokens = Token.objects.filter(slot=slot, status__in=Token.ACTIVE).select_related("patient")
-    return annotate_queue(slot, tokens, effective_delay(slot), now)
+    """The slot's active tokens in the day's serving order, placed over the doctor's day."""
+    queue = day_queue(doctor_id=slot.doctor_id, day=slot.local_day, now=now)
+    return [t for t in queue.order if t.slot_id == slot.pk]
 
 
 def annotate_tokens(tokens: Iterable[Token], now: datetime | None = None) -> list[Token]:
-    """Give any tokens (of any slots) .position, .score and .estimated_time in a fixed number
-    of queries; tokens no longer in the queue get position and estimated time None."""
+    """Give any tokens .position, .people_ahead, .estimated_time, .wait_minutes, .present and
+    .score over their doctor's day; tokens no longer in the queue get None for each."""
     now = now or timezone.now()
     tokens = list(tokens)
-    slot_ids = {t.slot_id for t in tokens}
-    if not slot_ids:
-        return tokens
-    slots = {s.id: s for s in Slot.objects.filter(pk__in=slot_ids)}
-    delays = effective_delays(slots.values())
-    active_by_slot: dict = defaultdict(list)
-    for t in Token.objects.filter(slot_id__in=slot_ids, status__in=Token.ACTIVE).only(
-        "id", "slot_id", "category", "booked_at", "status", "called_at", "token_number"
-    ):
-        active_by_slot[t.slot_id].append(t)
     placed = {}
-    for slot_id, active in active_by_slot.items():
-        for t in annotate_queue(slots[slot_id], active, delays[slot_id], now):
+    for doctor_id, day in {(t.doctor_id, t.day) for t in tokens}:
+        for t in day_queue(doctor_id=doctor_id, day=day, now=now, with_patients=False).order:
             placed[t.id] = t
     for token in tokens:
         twin = placed.get(token.id)
-        token.position = twin.position if twin else None
-        token.estimated_time = twin.estimated_time if twin else None
-        token.score = priority.priority_score(token.category, token.booked_at, now)
+        for name in ("position", "people_ahead", "estimated_time", "wait_minutes"):
+            setattr(token, name, getattr(twin, name) if twin else None)
+        token.present = bool(twin and twin.present)
+        token.expected = bool(twin and twin.expected)
+        token.score = priority.priority_score(token.priority, token.booked_at, now)
     return tokens
 
 
@@ -113,14 +186,14 @@ def waiting_list_for_slot(*, slot: Slot, now: datetime | None = None) -> list[Wa
     """The slot's waiting patients in promotion order, each with .place and .score."""
     now = now or timezone.now()
     entries = WaitingListEntry.objects.filter(slot=slot, status=WaitingListEntry.Status.WAITING)
-    return annotate_waiting(entries.select_related("patient"), now)
+    return annotate_waiting(entries.select_related("patient", "doctor__department"), now)
 
 
 def annotate_waiting(entries: Iterable[WaitingListEntry], now: datetime) -> list[WaitingListEntry]:
     ordered = priority.serving_order(entries, now)
     for place, entry in enumerate(ordered, start=1):
         entry.place = place
-        entry.score = priority.priority_score(entry.category, entry.booked_at, now)
+        entry.score = priority.priority_score(entry.priority, entry.booked_at, now)
     return ordered
 
 
@@ -140,8 +213,16 @@ def annotate_waiting_places(entries: Iterable[WaitingListEntry], now: datetime |
             places[e.id] = e.place
     for entry in entries:
         entry.place = places.get(entry.id)
-        entry.score = priority.priority_score(entry.category, entry.booked_at, now)
+        entry.score = priority.priority_score(entry.priority, entry.booked_at, now)
     return entries
+
+
+def held_places(slot_ids) -> dict:
+    """Places held in each slot (slot id -> count; slots holding none are left out), in one query."""
+    return dict(
+        Token.objects.holding_a_place().filter(slot_id__in=list(slot_ids))
+        .order_by().values_list("slot_id").annotate(n=Count("id"))
+    )
 
 
 def slots_for_day(*, day: date, doctor_id=None):
@@ -151,17 +232,14 @@ def slots_for_day(*, day: date, doctor_id=None):
     return qs
 
 
-def slot_board(*, day: date, now: datetime | None = None) -> list[Slot]:
+def slot_board(*, day: date, now: datetime | None = None, doctor_id=None) -> list[Slot]:
     """The day's slots of active doctors, by doctor then time, each with what the desk shows:
     .held (places taken), .waiting (waiting-list length), .effective_delay (minutes), .ended
     and .has_room (open for a confirmed booking). Four queries whatever the number of slots."""
     now = now or timezone.now()
-    slots = list(slots_for_day(day=day).filter(doctor__is_active=True).order_by("doctor__name", "start_time"))
+    slots = list(slots_for_day(day=day, doctor_id=doctor_id).filter(doctor__is_active=True).order_by("doctor__name", "start_time"))
     ids = [s.id for s in slots]
-    held = dict(
-        Token.objects.filter(slot_id__in=ids, status__in=Token.HOLDING_A_PLACE)
-        .order_by().values_list("slot_id").annotate(n=Count("id"))
-    )
+    held = held_places(ids)
     waiting = dict(
         WaitingListEntry.objects.filter(slot_id__in=ids, status=WaitingListEntry.Status.WAITING)
         .order_by().values_list("slot_id").annotate(n=Count("id"))
@@ -189,85 +267,41 @@ def preselected_slot(slots: Iterable[Slot]) -> Slot | None:
 
 
 @dataclass
-class DoctorDayQueue:
-    """Everything the doctor's page shows, read in a fixed number of queries."""
-
-    doctor: object
-    day: date
-    slots: list  # today's slots, each with .effective_delay
-    current: list  # CALLED tokens (normally one), with the doctor now
-    queue: list  # CONFIRMED and ARRIVED tokens: slot by slot, each slot in serving order
-    waiting: list  # WAITING entries, slot by slot, each list in promotion order
-    recent: list  # tokens called earlier today, latest first
-    delay_slot: Slot | None  # the slot a "running late" notice is about (now or next)
-    delay_minutes: int
-
-    @property
-    def arrived_count(self) -> int:
-        return sum(1 for t in self.queue if t.status == Token.Status.ARRIVED)
-
-
-def doctor_day_queue(*, doctor, day: date | None = None, now: datetime | None = None, recent: int = 4) -> DoctorDayQueue:
-    now = now or timezone.now()
-    day = day or timezone.localdate(now)
-    slots = [s for s in slots_for_day(day=day, doctor_id=doctor.pk).order_by("start_time") if s.status != Slot.Status.CANCELLED]
-    delays = effective_delays(slots)
-    for s in slots:
-        s.effective_delay = delays.get(s.id, 0)
-    slot_ids = [s.id for s in slots]
-    by_slot: dict = defaultdict(list)
-    current = []
-    for t in Token.objects.filter(slot_id__in=slot_ids, status__in=Token.ACTIVE).select_related("patient"):
-        by_slot[t.slot_id].append(t)
-    queue = []
-    for s in slots:
-        for t in annotate_queue(s, by_slot[s.id], s.effective_delay, now):
-            t.slot_obj = s
-            (current if t.status == Token.Status.CALLED else queue).append(t)
-    waiting_by_slot: dict = defaultdict(list)
-    for e in WaitingListEntry.objects.filter(slot_id__in=slot_ids, status=WaitingListEntry.Status.WAITING).select_related("patient"):
-        waiting_by_slot[e.slot_id].append(e)
-    waiting = []
-    for s in slots:
-        for e in annotate_waiting(waiting_by_slot[s.id], now):
-            e.slot_obj = s
-            waiting.append(e)
-    earlier = list(
-        Token.objects.filter(doctor=doctor, day=day, called_at__isnull=False)
-        .exclude(status=Token.Status.CALLED)
-        .order_by("-called_at")
-        .only("id", "token_number", "called_at", "status")[:recent]
-    )
-    delay_slot = next(
-        (s for s in slots if now < s.end_time + timedelta(minutes=s.effective_delay)), None
-    )
-    return DoctorDayQueue(
-        doctor=doctor, day=day, slots=slots, current=current, queue=queue, waiting=waiting, recent=earlier,
-        delay_slot=delay_slot, delay_minutes=delay_slot.effective_delay if delay_slot else 0,
-    )
-
-
-@dataclass
 class BoardRow:
-    """One doctor on a public board: numbers and rooms only, never names of patients."""
+    """One doctor on a public board: token labels and rooms only, never names of patients."""
 
     doctor: object
-    now_calling: int | None
-    next_numbers: list
-    recent_numbers: list
+    now_calling: str | None
+    next_labels: list  # present patients only, in serving order
+    recent_labels: list
     delay_minutes: int
+
+
+def current_delay(slots: list[Slot], now: datetime) -> tuple[Slot | None, int]:
+    """The slot a "running late" notice is about (the one running now, or the next) and its delay."""
+    slot = next((s for s in slots if not has_ended(s, now, s.effective_delay)), None)
+    return slot, (slot.effective_delay if slot else 0)
+
+
+def recently_called(*, doctor_id, day: date, count: int) -> list[Token]:
+    """Tokens called earlier in the day (no longer with the doctor), latest first."""
+    return list(
+        Token.objects.filter(doctor_id=doctor_id, day=day, called_at__isnull=False)
+        .exclude(status=Token.Status.CALLED).order_by("-called_at")
+        .only("id", "token_number", "token_label", "called_at", "status")[:count]
+    )
 
 
 def board_row(*, doctor, now: datetime | None = None, upcoming: int = 5) -> BoardRow:
     now = now or timezone.now()
-    day_queue = doctor_day_queue(doctor=doctor, now=now, recent=3)
-    latest = max(day_queue.current, key=lambda t: t.called_at or now, default=None)
+    queue = day_queue(doctor_id=doctor.pk, now=now, with_patients=False)
+    latest = max(queue.current, key=lambda t: t.called_at or now, default=None)
     return BoardRow(
         doctor=doctor,
-        now_calling=latest.token_number if latest else None,
-        next_numbers=[t.token_number for t in day_queue.queue[:upcoming]],
-        recent_numbers=[t.token_number for t in day_queue.recent],
-        delay_minutes=day_queue.delay_minutes,
+        now_calling=latest.token_label if latest else None,
+        next_labels=[t.token_label for t in queue.present[:upcoming]],
+        recent_labels=[t.token_label for t in recently_called(doctor_id=doctor.pk, day=queue.day, count=3)],
+        delay_minutes=current_delay(queue.slots, now)[1],
     )
 
 
@@ -275,3 +309,17 @@ def board_state(*, display, now: datetime | None = None) -> list[BoardRow]:
     """The rows of a display's board, one per doctor it shows."""
     now = now or timezone.now()
     return [board_row(doctor=d, now=now) for d in display.shown_doctors()]
+
+
+def waiting_for_day(*, doctor_id, day: date, slots: list[Slot], now: datetime) -> list[WaitingListEntry]:
+    """The doctor's waiting-list entries of the day, slot by slot, each list in promotion order."""
+    by_slot: dict = defaultdict(list)
+    entries = WaitingListEntry.objects.filter(doctor_id=doctor_id, day=day, status=WaitingListEntry.Status.WAITING)
+    for e in entries.select_related("patient", "doctor__department"):
+        by_slot[e.slot_id].append(e)
+    waiting = []
+    for s in slots:
+        for e in annotate_waiting(by_slot[s.id], now):
+            e.slot_obj = s
+            waiting.append(e)
+    return waiting

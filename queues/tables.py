@@ -9,13 +9,22 @@ class _LocalTime(tables.Column):
         return f"{timezone.localtime(value):%H:%M}"
 
 
+class _Estimate(tables.Column):
+    """The estimated call and the wait ("–" for a patient whose slot is over and who has not come)."""
+
+    def render(self, value, record):
+        return f"{timezone.localtime(value):%H:%M} (about {record.wait_minutes} min)"
+
+
 class QueueTable(tables.Table):
-    position = tables.Column(verbose_name="Pos.")
-    token_number = tables.Column(verbose_name="Token")
+    """A slot's tokens; positions and estimates are over the doctor's whole day."""
+
+    position = tables.Column(verbose_name="Pos. (day)")
+    token_label = tables.Column(verbose_name="Token")
     patient = tables.Column(accessor="patient__name", verbose_name="Patient")
-    category = tables.Column(accessor="get_category_display", verbose_name="Category")
+    category = tables.Column(accessor="category_name", verbose_name="Category")
     status = tables.Column(accessor="get_status_display", verbose_name="Status")
-    estimated_time = _LocalTime(verbose_name="Est.")
+    estimated_time = _Estimate(verbose_name="Est.")
     actions = tables.TemplateColumn(template_name="queues/desk_token_actions.html", verbose_name="Actions")
 
     class Meta:
@@ -28,9 +37,10 @@ class QueueTable(tables.Table):
 
 class WaitingTable(tables.Table):
     place = tables.Column(verbose_name="Place")
+    waiting_label = tables.Column(verbose_name="No.")
     patient = tables.Column(accessor="patient__name", verbose_name="Patient")
     phone = tables.Column(accessor="patient__phone", verbose_name="Phone")
-    category = tables.Column(accessor="get_category_display", verbose_name="Category")
+    category = tables.Column(accessor="category_name", verbose_name="Category")
     booked_at = _LocalTime(verbose_name="Since")
     actions = tables.TemplateColumn(template_name="queues/desk_waiting_actions.html", verbose_name="Actions")
 

@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
 
+from scheduling import slots
+from scheduling.errors import SchedulingError
 from scheduling.models import Department, Doctor, Patient, Slot
 
 
@@ -24,6 +27,25 @@ class PatientAdmin(admin.ModelAdmin):
     search_fields = ["name", "phone", "hospital_number", "email"]
 
 
+class SlotAddForm(forms.ModelForm):
+    """A new slot, checked by scheduling.slots under the doctor's lock. The admin validates and
+    saves a form in one transaction, so the lock taken here still holds when the slot is saved."""
+
+    class Meta:
+        model = Slot
+        fields = ["doctor", "start_time", "end_time", "max_capacity"]
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                slots.check_new_slot(doctor=data["doctor"], start_time=data["start_time"], end_time=data["end_time"],
+                                     max_capacity=data["max_capacity"])
+            except SchedulingError as exc:
+                self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return data
+
+
 @admin.register(Slot)
 class SlotAdmin(admin.ModelAdmin):
     list_display = ["doctor", "start_time", "end_time", "max_capacity", "status", "delay_minutes"]
@@ -31,10 +53,17 @@ class SlotAdmin(admin.ModelAdmin):
     search_fields = ["doctor__name"]
     date_hierarchy = "start_time"
     # Capacity, delay and status change only through the allocation service (desk, API), which
-    # takes the slot's lock and fills freed places from the waiting list.
+    # takes the slot's lock and fills freed places from the waiting list. A slot's times are
+    # fixed once it exists (its tokens' day and estimated times hang on them): cancel it and add
+    # another.
     readonly_fields = ["status", "delay_minutes"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = SlotAddForm
+        return super().get_form(request, obj, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return self.readonly_fields
-        return [*self.readonly_fields, "doctor", "max_capacity"]
+        return [*self.readonly_fields, "doctor", "start_time", "end_time", "max_capacity"]

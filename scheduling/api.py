@@ -10,13 +10,13 @@ from scheduling.models import Department, Doctor, Patient
 class DepartmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Department
-        fields = ["id", "name", "created_at"]
+        fields = ["id", "name", "token_prefix", "created_at"]
 
 
 class DoctorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Doctor
-        fields = ["id", "name", "specialization", "department", "room", "is_active", "created_at"]
+        fields = ["id", "name", "specialization", "department", "room", "token_prefix", "is_active", "created_at"]
 
 
 class PatientSerializer(serializers.ModelSerializer):

@@ -8,7 +8,9 @@ from django.contrib.auth.forms import SetPasswordForm, UserCreationForm
 from django.utils import timezone
 
 from scheduling import roles
-from scheduling.models import MAX_SLOT_CAPACITY, Department, Doctor, WeeklyPattern
+from scheduling.models import (
+    MAX_SLOT_CAPACITY, MAX_SLOT_LENGTH, MIN_PATTERN_SLOT_MINUTES, Department, Doctor, WeeklyPattern,
+)
 from scheduling.schedules import MAX_DAYS
 
 
@@ -37,15 +39,21 @@ class _Bootstrap:
 class DepartmentForm(_Bootstrap, forms.ModelForm):
     class Meta:
         model = Department
-        fields = ["name"]
-        labels = {"name": "New department"}
+        fields = ["name", "token_prefix"]
+        labels = {"name": "New department", "token_prefix": "Token prefix"}
+
+    def clean_token_prefix(self):
+        return self.cleaned_data["token_prefix"].strip().upper()
 
 
 class DoctorForm(_Bootstrap, forms.ModelForm):
     class Meta:
         model = Doctor
-        fields = ["name", "specialization", "department", "room", "is_active"]
-        labels = {"is_active": "Active (shown at the desk)"}
+        fields = ["name", "specialization", "department", "room", "token_prefix", "is_active"]
+        labels = {"is_active": "Active (shown at the desk)", "token_prefix": "Token prefix"}
+
+    def clean_token_prefix(self):
+        return self.cleaned_data["token_prefix"].strip().upper()
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
@@ -65,6 +73,12 @@ class WeeklyPatternForm(_Bootstrap, forms.ModelForm):
         fields = ["start", "end", "slot_minutes", "capacity"]
         labels = {"slot_minutes": "Slot length (minutes)", "capacity": "Patients per slot"}
         widgets = {"start": forms.TimeInput(attrs={"type": "time"}), "end": forms.TimeInput(attrs={"type": "time"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model's limits, for the browser too (a model field's validators do not reach the widget).
+        self.fields["slot_minutes"].widget.attrs.update(min=MIN_PATTERN_SLOT_MINUTES, max=MAX_SLOT_LENGTH // timedelta(minutes=1))
+        self.fields["capacity"].widget.attrs.update(min=1, max=MAX_SLOT_CAPACITY)
 
     def clean(self):
         data = super().clean()
@@ -107,22 +121,29 @@ class GenerateForm(_Bootstrap, forms.Form):
 
 
 class SlotForm(_Bootstrap, forms.Form):
-    """One extra slot on a day."""
+    """One extra slot on a day. Its rules (end after start, no overlap) are checked by
+    scheduling.slots.create_slot, whose refusals the view shows on these fields."""
 
     start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     max_capacity = forms.IntegerField(min_value=1, max_value=MAX_SLOT_CAPACITY, label="Capacity")
 
-    def clean(self):
-        data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
-            self.add_error("end", "The end must be after the start.")
-        return data
-
 
 class CapacityForm(forms.Form):
+    """A slot's new capacity. For a slot's row on the day page (`slot=`), the input starts at
+    its capacity and its browser-side minimum is what it holds: the allocation service refuses less."""
+
     max_capacity = forms.IntegerField(min_value=1, max_value=MAX_SLOT_CAPACITY, label="Capacity",
-                                      widget=forms.NumberInput(attrs={"class": "form-control form-control-sm"}))
+                                      widget=forms.NumberInput(attrs={"class": "form-control form-control-sm",
+                                                                      "style": "width:6rem"}))
+
+    def __init__(self, *args, slot=None, **kwargs):
+        if slot is not None:
+            kwargs.setdefault("initial", {"max_capacity": slot.max_capacity})
+            kwargs.setdefault("auto_id", f"cap-{slot.pk}-%s")
+        super().__init__(*args, **kwargs)
+        if slot is not None and getattr(slot, "held", 0):
+            self.fields["max_capacity"].widget.attrs["min"] = slot.held
 
 
 # --- Staff logins (scheduling/staff.py) ------------------------------------------------------

@@ -4,18 +4,25 @@ import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
 MAX_SLOT_CAPACITY = 500
 MAX_DELAY_MINUTES = 24 * 60
+MAX_SLOT_LENGTH = timedelta(hours=24)
+MIN_PATTERN_SLOT_MINUTES = 5  # a weekly pattern's slots are at least this long
+TOKEN_PREFIX = RegexValidator(r"^[A-Z0-9]{1,4}$", "Up to 4 capital letters or digits, e.g. C or ENT.")
 
 
 class Department(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100, unique=True)
+    token_prefix = models.CharField(
+        max_length=4, blank=True, validators=[TOKEN_PREFIX],
+        help_text="Printed before token numbers, e.g. C for cardiology: C-12. A doctor's own prefix wins.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -33,6 +40,10 @@ class Doctor(models.Model):
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="doctors"
     )
     room = models.CharField(max_length=30, blank=True)
+    token_prefix = models.CharField(
+        max_length=4, blank=True, validators=[TOKEN_PREFIX],
+        help_text="Printed before this doctor's token numbers (e.g. AR: AR-12); blank uses the department's.",
+    )
     # The staff login that works this doctor's queue (the Doctor role sees only its own).
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -49,6 +60,15 @@ class Doctor(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def effective_token_prefix(self) -> str:
+        return self.token_prefix or (self.department.token_prefix if self.department_id else "")
+
+    def label_for(self, number: int) -> str:
+        """A token number as patients see it: "C-12", or "12" with no prefix."""
+        prefix = self.effective_token_prefix
+        return f"{prefix}-{number}" if prefix else str(number)
 
 
 class Patient(models.Model):
@@ -142,7 +162,9 @@ class WeeklyPattern(models.Model):
     weekdays = models.CharField(max_length=7)
     start = models.TimeField()
     end = models.TimeField()
-    slot_minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(5), MaxValueValidator(24 * 60)])
+    slot_minutes = models.PositiveSmallIntegerField(validators=[
+        MinValueValidator(MIN_PATTERN_SLOT_MINUTES), MaxValueValidator(MAX_SLOT_LENGTH // timedelta(minutes=1)),
+    ])
     capacity = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_SLOT_CAPACITY)])
     created_at = models.DateTimeField(auto_now_add=True)
 

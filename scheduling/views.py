@@ -9,6 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
 from config.permissions import role_required
+from scheduling.errors import SchedulingError
 from scheduling.forms import DepartmentForm, DoctorForm, GenerateForm, WeeklyPatternForm
 from scheduling.models import Department, Doctor, WeeklyPattern
 from scheduling.roles import MANAGE_SCHEDULES
@@ -62,10 +63,14 @@ def doctor(request, doctor_id):
             form.instance.doctor = doctor
             messages.success(request, f"Pattern {form.save().days_display} added.")
         elif action == "generate":
-            result = generate_slots(pattern=form.cleaned_data["pattern"], date_from=form.cleaned_data["date_from"],
-                                    date_to=form.cleaned_data["date_to"])
-            skipped = f"; {len(result.skipped)} skipped because the doctor already has a slot then" if result.skipped else ""
-            messages.success(request, f"{len(result.created)} slots created{skipped}.")
+            try:
+                result = generate_slots(pattern=form.cleaned_data["pattern"], date_from=form.cleaned_data["date_from"],
+                                        date_to=form.cleaned_data["date_to"])
+            except SchedulingError as exc:
+                messages.error(request, exc.message)
+            else:
+                skipped = f"; {len(result.skipped)} skipped because the doctor already has a slot then" if result.skipped else ""
+                messages.success(request, f"{len(result.created)} slots created{skipped}.")
         else:
             form.save()
             messages.success(request, "Doctor saved.")

@@ -94,4 +94,19 @@ def _fresh_cache():
     """Each test starts with no screens counted as open (queues/watchers.py keeps them in the cache)."""
     from django.core.cache import cache
 
+    from queues import categories
+
     cache.clear()
+    categories._forget()
+
+
+@pytest.fixture
+def clinic_morning():
+    """Pin the clock to 10:00 on a fixed local day, so slots hours apart stay on one day
+    whatever time the suite runs."""
+    import time_machine
+    from datetime import datetime
+
+    morning = timezone.make_aware(datetime(2026, 3, 2, 10, 0), timezone.get_current_timezone())
+    with time_machine.travel(morning, tick=False):
+        yield morning

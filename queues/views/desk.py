@@ -5,6 +5,7 @@ fragments as partials; HTMX requests get the fragment named by their target. Dia
 (cancel a token, delay or cancel a slot, confirm an emergency) live in desk_action.html.
 """
 
+import re
 import uuid
 from collections import defaultdict
 
@@ -19,6 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from config.permissions import role_required
+from config.ids import is_uuid
 from queues import allocation, selectors
 from queues.errors import AllocationError
 from queues.filters import PatientSearch
@@ -53,11 +55,12 @@ def _doctor_slots(board, doctor_id):
 
 
 def _poll_seconds():
-    return getattr(settings, "DESK_POLL_SECONDS", 15)
+    # A fallback only: pushes over the desk socket refresh the panels of the changed doctor.
+    return getattr(settings, "DESK_POLL_SECONDS", 60)
 
 
 def _patient_from(value):
-    return Patient.objects.filter(pk=value).first() if _valid_uuid(value) else None
+    return Patient.objects.filter(pk=value).first() if is_uuid(value) else None
 
 
 def _booking_form(board, *, patient=None, doctor_id=None, data=None):
@@ -73,7 +76,7 @@ def _booking_form(board, *, patient=None, doctor_id=None, data=None):
 def _slot_context(board, slot_id):
     """The slot panel: the chosen slot (with the board's counts), its queue and waiting list."""
     slot = next((s for _, slots in board for s in slots if str(s.pk) == str(slot_id)), None)
-    if slot is None and _valid_uuid(slot_id):  # another day's slot, or a doctor no longer active
+    if slot is None and is_uuid(slot_id):  # another day's slot, or a doctor no longer active
         found = Slot.objects.filter(pk=slot_id).first()
         slot = found and next(s for s in selectors.slot_board(day=found.local_day) if s.pk == found.pk)
     if not slot:
@@ -91,13 +94,50 @@ def _search(q):
     return PatientSearch({"q": q}, queryset=Patient.objects.all()).qs[:8]
 
 
+TOKEN_QUERY = re.compile(r"^(?:([A-Za-z0-9]{1,4})-)?(\d{1,5})$")
+
+
+def _token_search(q):
+    """Today's tokens a receptionist may have typed: "C-12" (a label) or "12" (a number, any doctor)."""
+    match = TOKEN_QUERY.match(q.replace(" ", "")) if q else None
+    if not match:
+        return []
+    tokens = Token.objects.filter(day=timezone.localdate()).select_related("patient", "doctor", "slot")
+    if match.group(1):
+        tokens = tokens.filter(token_label__iexact=q.replace(" ", ""))
+    else:
+        tokens = tokens.filter(token_number=int(match.group(2)))
+    return list(tokens.order_by("doctor__name")[:8])
+
+
+def _patient_today(patient):
+    """The patient's tokens and waiting-list entries of today, with every doctor: what a late
+    arrival or a returning no-show needs at the desk."""
+    if patient is None:
+        return [], []
+    today, now = timezone.localdate(), timezone.now()
+    tokens = list(
+        Token.objects.filter(patient=patient, day=today)
+        .exclude(status=Token.Status.CANCELLED).select_related("doctor", "slot", "patient").order_by("slot__start_time")
+    )
+    for t in tokens:
+        t.slot_ended = selectors.has_ended(t.slot, now)
+    entries = list(
+        WaitingListEntry.objects.filter(patient=patient, day=today, status=WaitingListEntry.Status.WAITING)
+        .select_related("doctor__department", "patient")
+    )
+    return tokens, entries
+
+
 def _page_context(request, **extra):
     board = _board()
     q = request.GET.get("q", "").strip()[:100]
     patient = extra.pop("patient", None) or _patient_from(request.GET.get("patient"))
     doctor_id = request.GET.get("doctor") or request.POST.get("doctor")
-    doctor_id = doctor_id if _valid_uuid(doctor_id) else None
+    doctor_id = doctor_id if is_uuid(doctor_id) else None
     results = _search(q)
+    token_results = _token_search(q)
+    patient_today, patient_waiting = _patient_today(patient)
     context = {
         "nav": "desk",
         "live_socket": LIVE_SOCKET,
@@ -105,6 +145,9 @@ def _page_context(request, **extra):
         "board": board,
         "q": q,
         "results": results,
+        "token_results": token_results,
+        "patient_today": patient_today,
+        "patient_waiting": patient_waiting,
         "register_form": PatientForm(initial=_register_initial(q)) if results is not None and not results else None,
         "patient": patient,
         "form": extra.pop("form", None) or _booking_form(board, patient=patient, doctor_id=doctor_id),
@@ -126,10 +169,22 @@ def _register_initial(q):
 @desk_required
 @vary_on_headers("HX-Request", "HX-Target")
 def desk(request):
+    if request.htmx and is_uuid(request.GET.get("board_doctor")):
+        return _doctor_row(request, request.GET["board_doctor"])
     context = _page_context(request)
-    if request.htmx and request.htmx.target in {"patient-results", "book-panel", "slot-field", "slot-board", "slot-panel"}:
+    if request.htmx and request.htmx.target in {"patient-results", "book-panel", "patient-today", "slot-field", "slot-board", "slot-panel"}:
         return render(request, f"{PAGE}#{request.htmx.target}", context)
     return render(request, PAGE, context)
+
+
+def _doctor_row(request, doctor_id):
+    """One doctor's row of the slot board: what a desk refreshes when that doctor's queue changes."""
+    slots = selectors.slot_board(day=timezone.localdate(), doctor_id=doctor_id)
+    if not slots:
+        return HttpResponse("")
+    panel = Slot.objects.filter(pk=request.GET["slot"]).first() if is_uuid(request.GET.get("slot")) else None
+    context = {"doctor": slots[0].doctor, "slots": slots, "panel_slot": panel}
+    return render(request, f"{PAGE}#doctor-row", context)
 
 
 # --- booking ------------------------------------------------------------------------------------
@@ -199,17 +254,9 @@ def result(request):
     kind = "token" if "token" in request.GET else "entry"
     pk = request.GET.get(kind)
     model = Token if kind == "token" else WaitingListEntry
-    if not _valid_uuid(pk) or not model.objects.filter(pk=pk).exists():
+    if not is_uuid(pk) or not model.objects.filter(pk=pk).exists():
         raise Http404("No such booking.")
     return render(request, PAGE, _page_context(request, **_result_for(kind, pk)))
-
-
-def _valid_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 @require_POST
@@ -295,16 +342,24 @@ def _token(token_id):
 def _token_step(request, token_id, service, done):
     token = _token(token_id)
     try:
-        service(token_id=token.pk, by=request.user)
+        changed = service(token_id=token.pk, by=request.user)
     except AllocationError as exc:
         return _done(request, exc.message, slot_id=token.slot_id, level="danger")
-    return _done(request, f"Token {token.token_number} ({token.patient.name}) {done}.", slot_id=token.slot_id)
+    if getattr(changed, "joined_at_end", False):
+        done += ": their slot has ended, so they join the end of the queue"
+    return _done(request, f"Token {token.token_label} ({token.patient.name}) {done}.", slot_id=token.slot_id)
 
 
 @require_POST
 @desk_required
 def check_in(request, token_id):
     return _token_step(request, token_id, allocation.check_in, "checked in")
+
+
+@require_POST
+@desk_required
+def reinstate(request, token_id):
+    return _token_step(request, token_id, allocation.reinstate_token, "is back in the queue, at its end")
 
 
 @require_POST
@@ -323,7 +378,7 @@ def cancel_token(request, token_id):
             allocation.cancel_token(token_id=token.pk, reason=form.cleaned_data["reason"], by=request.user)
         except AllocationError as exc:
             return _done(request, exc.message, slot_id=token.slot_id, level="danger")
-        return _done(request, f"Token {token.token_number} ({token.patient.name}) cancelled.", slot_id=token.slot_id)
+        return _done(request, f"Token {token.token_label} ({token.patient.name}) cancelled.", slot_id=token.slot_id)
     return _dialog(request, "cancel-token", {"form": form, "token": token}, status=400 if form.errors else 200)
 
 
@@ -375,5 +430,3 @@ def cancel_waiting(request, entry_id):
     except AllocationError as exc:
         return _done(request, exc.message, slot_id=entry.slot_id, level="danger")
     return _done(request, f"{entry.patient.name} removed from the waiting list.", slot_id=entry.slot_id)
-
-

@@ -9,36 +9,33 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from queues import allocation, selectors
+from config.ids import is_uuid
+from queues import allocation, fragments
 from queues.errors import AllocationError
 from queues.models import Token
 from scheduling.models import Doctor
 from scheduling.roles import MANAGE_SCHEDULES, WORK_QUEUE, can_work_doctor_queue, doctor_for
 
-TEMPLATE = "queues/doctor.html"
+TEMPLATE = fragments.DOCTOR_TEMPLATE
+
+
+def _skipped(token) -> str:
+    behind = f" behind token {token.skipped_behind}" if token.skipped_behind else ""
+    again = " Skipped twice now: mark as a no-show if they do not come." if token.skip_count >= 2 else ""
+    return f"Token {token.token_label} skipped: back in the queue{behind}.{again}"
+
 
 # POST /doctor/tokens/<id>/<action>/ -> (service, what the doctor is told)
 TOKEN_ACTIONS = {
-    "complete": (allocation.complete_token, "Token {n} completed."),
-    "recall": (allocation.recall_token, "Token {n} called again."),
-    "skip": (allocation.skip_token, "Token {n} skipped: back in the queue at their place."),
-    "no-show": (allocation.mark_no_show, "Token {n} marked as a no-show."),
+    "complete": (allocation.complete_token, lambda t: f"Token {t.token_label} completed."),
+    "recall": (allocation.recall_token, lambda t: f"Token {t.token_label} called again."),
+    "skip": (allocation.skip_token, _skipped),
+    "no-show": (allocation.mark_no_show, lambda t: f"Token {t.token_label} marked as a no-show."),
 }
-
-
-def queue_context(doctor) -> dict:
-    return {"doctor": doctor, "q": selectors.doctor_day_queue(doctor=doctor), "now": timezone.now()}
-
-
-def render_queue_fragment(doctor) -> str:
-    """The #doctor-queue fragment, rendered once per change for every open page of this doctor."""
-    # No request here: forms in pushed fragments post through htmx, whose header carries the CSRF token.
-    return render_to_string(f"{TEMPLATE}#queue", queue_context(doctor) | {"csrf_token": "NOTPROVIDED"})
 
 
 def _doctor_or_403(request, doctor_id) -> Doctor:
@@ -64,7 +61,7 @@ def doctor_home(request):
 @vary_on_headers("HX-Request")
 def doctor_queue(request, doctor_id):
     doctor = _doctor_or_403(request, doctor_id)
-    context = queue_context(doctor)
+    context = fragments.doctor_context(doctor, show_all="all" in request.GET)
     if request.htmx:
         return render(request, f"{TEMPLATE}#queue", context)
     context.update(nav="doctor", live_socket=f"/ws/doctor/{doctor.pk}/")
@@ -74,7 +71,7 @@ def doctor_queue(request, doctor_id):
 def _respond(request, doctor, *, ok: str | None = None, error: str | None = None):
     """After an action: the fresh fragment (and a message) for htmx, a redirect otherwise."""
     if request.htmx:
-        context = queue_context(doctor) | {"flash": error or ok, "flash_error": bool(error)}
+        context = fragments.doctor_context(doctor) | {"flash": error or ok, "flash_error": bool(error)}
         return render(request, "queues/doctor_action.html", context, status=200)
     if error:
         messages.error(request, error)
@@ -91,9 +88,9 @@ def call_next(request, doctor_id):
         token = allocation.call_next_for_doctor(doctor_id=doctor.pk, by=request.user)
     except AllocationError as exc:
         return _respond(request, doctor, error=exc.message)
-    done = ", ".join(str(n) for n in token.completed_numbers)
+    done = ", ".join(token.completed_labels)
     note = f" Token {done} marked as seen." if done else ""
-    return _respond(request, doctor, ok=f"Token {token.token_number} called in.{note}")
+    return _respond(request, doctor, ok=f"Token {token.token_label} called in.{note}")
 
 
 @login_required
@@ -106,10 +103,25 @@ def token_action(request, token_id, action):
         return _respond(request, doctor, error="Unknown action.")
     service, done = TOKEN_ACTIONS[action]
     try:
-        service(token_id=token.pk, by=request.user)
+        token = service(token_id=token.pk, by=request.user)
     except AllocationError as exc:
         return _respond(request, doctor, error=exc.message)
-    return _respond(request, doctor, ok=done.format(n=token.token_number))
+    return _respond(request, doctor, ok=done(token))
+
+
+@login_required
+@require_POST
+def row_no_show(request, doctor_id):
+    """No-show from a row of the queue table (one form for the table: a button per row)."""
+    doctor = _doctor_or_403(request, doctor_id)
+    token = Token.objects.filter(pk=request.POST.get("token"), doctor=doctor).first() if is_uuid(request.POST.get("token")) else None
+    if token is None:
+        return _respond(request, doctor, error="Choose a patient of this queue.")
+    try:
+        allocation.mark_no_show(token_id=token.pk, by=request.user)
+    except AllocationError as exc:
+        return _respond(request, doctor, error=exc.message)
+    return _respond(request, doctor, ok=f"Token {token.token_label} marked as a no-show.")
 
 
 @login_required
@@ -118,7 +130,7 @@ def set_delay(request, doctor_id):
     doctor = _doctor_or_403(request, doctor_id)
     slot_id = request.POST.get("slot")
     todays = doctor.slots.filter(start_time__date=timezone.localdate())
-    if not _is_uuid(slot_id) or not todays.filter(pk=slot_id).exists():
+    if not is_uuid(slot_id) or not todays.filter(pk=slot_id).exists():
         return _respond(request, doctor, error="Choose one of today's slots.")
     try:
         minutes = int(request.POST.get("delay_minutes", ""))
@@ -130,13 +142,3 @@ def set_delay(request, doctor_id):
         return _respond(request, doctor, error=exc.message)
     ok = f"Running {minutes} min late: estimated times moved." if minutes else "Delay cleared."
     return _respond(request, doctor, ok=ok)
-
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from queues import reports, svg
-from queues.models import Category
+from queues import categories
 from queues.report_forms import ReportFilterForm
 from queues.report_tables import DoctorReportTable, minutes, percent
 from scheduling.roles import VIEW_REPORTS
@@ -64,7 +64,7 @@ def daily_report(request):
         table=DoctorReportTable(report),
         hour_chart=svg.hour_chart(report["hours"]),
         category_chart=svg.category_chart(
-            [(Category(c).label, n) for c, n in report["by_category"].items()]
+            [(categories.label(c), n) for c, n in report["by_category"].items()]
         ),
     )
     return render(request, PAGE, context)
@@ -108,14 +108,16 @@ def doctors_csv(request):
     return _csv_response(rows, f"opd-report-{query['day']}-doctors.csv")
 
 
-TIMESTAMPS = ("slot__start_time", "slot__end_time", "booked_at", "arrived_at", "called_at", "completed_at",
+TIMESTAMPS = ("slot__start_time", "slot__end_time", "booked_at", "first_estimate", "arrived_at", "called_at", "completed_at",
               "cancelled_at", "no_show_at")
 # CSV header -> field of queues.reports.TOKEN_FIELDS.
 TOKEN_COLUMNS = {
     "day": "day", "doctor": "doctor__name", "department": "doctor__department__name", "room": "doctor__room",
     "slot_start": "slot__start_time", "slot_end": "slot__end_time", "token_number": "token_number",
+    "token_label": "token_label",
     "patient": "patient__name", "hospital_number": "patient__hospital_number", "category": "category",
-    "status": "status", "booked_at": "booked_at", "arrived_at": "arrived_at", "called_at": "called_at",
+    "status": "status", "booked_at": "booked_at", "first_estimate": "first_estimate", "arrived_at": "arrived_at",
+    "called_at": "called_at",
     "completed_at": "completed_at", "cancelled_at": "cancelled_at", "no_show_at": "no_show_at",
 }
 

@@ -11,15 +11,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.ids import is_uuid
 from config.permissions import role_required
 from queues import allocation, selectors
 from queues.errors import AllocationError
-from queues.views.desk import _valid_uuid
+from scheduling import slots
+from scheduling.errors import SchedulingError
 from scheduling.forms import CapacityForm, SlotForm
 from scheduling.models import Doctor, Slot
 from scheduling.roles import MANAGE_SCHEDULES
 
 manager_required = role_required(MANAGE_SCHEDULES)
+# The SlotForm field that a refusal from scheduling.slots is about (None: the whole form).
+SLOT_FORM_FIELDS = {"start_time": "start", "end_time": "end", "max_capacity": "max_capacity"}
 
 
 def _day(value) -> date | None:
@@ -39,7 +43,7 @@ def _back(doctor_id, day):
 @require_http_methods(["GET", "POST"])
 @manager_required
 def schedule_day(request):
-    doctor = Doctor.objects.filter(pk=request.GET["doctor"]).first() if _valid_uuid(request.GET.get("doctor")) else None
+    doctor = Doctor.objects.filter(pk=request.GET["doctor"]).first() if is_uuid(request.GET.get("doctor")) else None
     day = _day(request.GET.get("date"))
     if day is None:  # never add a slot to a day nobody asked for
         messages.error(request, f"“{request.GET['date']}” is not a date (use YYYY-MM-DD); showing today.")
@@ -49,16 +53,16 @@ def schedule_day(request):
         tz = timezone.get_current_timezone()
         start = timezone.make_aware(datetime.combine(day, form.cleaned_data["start"]), tz)
         end = timezone.make_aware(datetime.combine(day, form.cleaned_data["end"]), tz)
-        overlaps = Slot.objects.filter(doctor=doctor, start_time__lt=end, end_time__gt=start).exclude(status=Slot.Status.CANCELLED)
-        if overlaps.exists():
-            form.add_error("start", "The doctor already has a slot overlapping that time.")
+        try:
+            slots.create_slot(doctor=doctor, start_time=start, end_time=end, max_capacity=form.cleaned_data["max_capacity"])
+        except SchedulingError as exc:
+            form.add_error(SLOT_FORM_FIELDS.get(exc.field), exc.message)
         else:
-            Slot.objects.create(doctor=doctor, start_time=start, end_time=end, max_capacity=form.cleaned_data["max_capacity"])
             messages.success(request, "Slot added.")
             return _back(doctor.pk, day)
-    slots = [s for s in selectors.slot_board(day=day) if doctor and s.doctor_id == doctor.pk]
+    rows = [(s, CapacityForm(slot=s)) for s in selectors.slot_board(day=day) if doctor and s.doctor_id == doctor.pk]
     context = {
-        "nav": "schedules", "doctor": doctor, "day": day, "slots": slots, "form": form,
+        "nav": "schedules", "doctor": doctor, "day": day, "rows": rows, "form": form,
         "doctors": Doctor.objects.filter(is_active=True),
     }
     return render(request, "scheduling/day.html", context, status=400 if form.errors else 200)

@@ -1,5 +1,5 @@
 // Reception desk: keyboard flow and the dialog. The page works without this file; it makes
-// the walk-in flow mouse-free: / search, arrows + Enter pick, 1-4 category, Enter books, P prints.
+// the walk-in flow mouse-free: / search, arrows + Enter pick, 1-9 category, Enter books, P prints.
 (function () {
   "use strict";
   var dialog = document.getElementById("desk-dialog");
@@ -32,7 +32,7 @@
   function notify(message, level) {
     if (!status) return;
     status.textContent = message;
-    status.className = "desk-toast show alert alert-" + (level === "danger" ? "danger" : "success");
+    status.className = "desk-toast show alert alert-" + (level === "danger" ? "danger" : level === "info" ? "info" : "success");
     clearTimeout(notify.timer);
     notify.timer = setTimeout(function () { status.className = "desk-toast"; }, 6000);
   }
@@ -61,10 +61,10 @@
       form.requestSubmit(document.getElementById("book-button"));
       return;
     }
-    // 1-4 pick the category, also from the doctor list (where the focus lands after choosing a
+    // 1-9 pick the category, also from the doctor list (where the focus lands after choosing a
     // patient: doctor names never start with a digit); not from the slot list, whose times do.
     var onDoctor = form && form.contains(el) && el.tagName === "SELECT" && el.name === "doctor";
-    if (form && /^[1-4]$/.test(e.key) && (onDoctor || !typing(el)) && !(dialog && dialog.open)) {
+    if (form && /^[1-9]$/.test(e.key) && (onDoctor || !typing(el)) && !(dialog && dialog.open)) {
       var radio = form.querySelector('input[name=category][data-key="' + e.key + '"]');
       if (radio) { e.preventDefault(); radio.checked = true; radio.focus(); }
       return;

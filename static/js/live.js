@@ -3,8 +3,9 @@
 // - Shows a discreet "reconnecting" mark ([data-live-mark], or one it adds) while down.
 // - An HTML message replaces the elements with the same ids (server-rendered fragments),
 //   then fires "live:swapped" on each (not under an htmx request in flight, nor with an older
-//   [data-rendered]: see `held`); any other message fires "queue-changed" on <body>
-//   so panels with hx-trigger="queue-changed from:body" refresh.
+//   [data-rendered]: see `held`); a JSON note fires "queue-changed-<doctor id>" on <body>
+//   (or "queue-changed" when it names no doctor) so panels with
+//   hx-trigger="queue-changed-<id> from:body" refresh, and its "notes" become desk notices.
 // - Close code 4403 (no longer allowed, e.g. a revoked board key) or a failed handshake
 //   whose page now answers 4xx: reload, so the page says why.
 (function () {
@@ -77,15 +78,25 @@
     });
   }
 
+  function fire(name, detail) {
+    if (window.htmx) window.htmx.trigger(document.body, name, detail || {});
+    else document.body.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: detail || {} }));
+  }
+
+  // A JSON note says which doctor changed: panels showing that doctor listen for
+  // "queue-changed-<doctor id>"; a note without a doctor (a reconnect) refreshes every panel.
+  function onNote(text) {
+    var note = {};
+    try { note = JSON.parse(text) || {}; } catch (e) { note = {}; }
+    if (note.doctor_id) fire("queue-changed-" + note.doctor_id, note);
+    else fire("queue-changed", note);
+    (note.notes || []).forEach(function (message) { fire("desk-notice", { message: message, level: "info" }); });
+  }
+
   function onMessage(event) {
     var data = event.data;
-    if (typeof data === "string" && data.trim().charAt(0) === "<") {
-      swapFragments(data);
-    } else if (window.htmx) {
-      window.htmx.trigger(document.body, "queue-changed");
-    } else {
-      document.body.dispatchEvent(new CustomEvent("queue-changed", { bubbles: true }));
-    }
+    if (typeof data === "string" && data.trim().charAt(0) === "<") swapFragments(data);
+    else onNote(data);
   }
 
   function pageStillAllowed() {

@@ -359,7 +359,9 @@ def test_daily_report_counts_by_category_and_status(api, slot, make_patient, doc
     body = api.get(f"/api/v1/reports/daily/?date={day}&doctor_id={doctor.pk}").json()
     assert body["total_tokens"] == 2
     assert body["by_category"]["WALKIN"] == 1 and body["by_category"]["ONLINE"] == 1
-    assert body["by_status"]["CONFIRMED"] == 1 and body["by_status"]["CANCELLED"] == 1
+    # The walk-in is checked in at booking; the online booking was cancelled before arriving.
+    assert body["by_status"]["ARRIVED"] == 1 and body["by_status"]["CANCELLED"] == 1
+    assert body["by_status"]["CONFIRMED"] == 0
 
 
 def test_daily_report_bad_input_is_400_or_404(api):

@@ -25,7 +25,7 @@ def world(slot, patient, make_patient, department, django_user_model):
     other.groups.add(Group.objects.get(name="Doctor"))
     Doctor.objects.create(name="Dr. Other", user=other)
     token = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN").token
-    allocation.check_in(token_id=token.pk)
+    assert token.status == "ARRIVED"  # a walk-in is checked in at booking: "call next" can call them
     return {"slot": slot, "token": token, "patient": make_patient(), "department": department,
             "users": {"Doctor": own, "other-doctor": other}}
 
@@ -62,6 +62,8 @@ def calls(w):
         ("call next", "post", f"/api/v1/slots/{w['slot'].pk}/call_next/", {}, {"Doctor", "Manager"}),
         ("recall", "post", f"/api/v1/tokens/{w['token'].pk}/recall/", {}, {"Reception", "Doctor", "Manager"}),
         ("report", "get", "/api/v1/reports/daily/", None, {"Manager"}),
+        ("doctor's day", "get", f"/api/v1/doctors/{w['slot'].doctor_id}/queue/", None, {"Reception", "Doctor", "Manager"}),
+        ("doctor call next", "post", f"/api/v1/doctors/{w['slot'].doctor_id}/call_next/", {}, {"Doctor", "Manager"}),
         ("cancel slot", "post", f"/api/v1/slots/{w['slot'].pk}/cancel/", {"reason": "x"}, {"Reception", "Manager"}),
     ]
 

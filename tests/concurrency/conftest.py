@@ -15,3 +15,14 @@ def pg_workers(django_db_setup, django_db_blocker):
     workers = Workers(url)
     yield workers
     workers.close()
+
+
+@pytest.fixture(scope="module")
+def sqlite_workers(tmp_path_factory):
+    """Eight worker processes on a fresh, migrated SQLite file; the test process stays on
+    PostgreSQL, so the first worker sets up the data and reads the results back."""
+    path = tmp_path_factory.mktemp("sqlite-race") / "db.sqlite3"
+    workers = Workers(f"sqlite:///{path}")
+    workers.call("migrate")
+    yield workers
+    workers.close()

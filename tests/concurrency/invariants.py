@@ -6,6 +6,15 @@ from collections import Counter, defaultdict
 ISSUING = ("BOOKED", "EMERGENCY", "PROMOTED")  # events that hand out a token number
 HOLDING_A_PLACE = ("CONFIRMED", "ARRIVED", "CALLED", "COMPLETED")
 ACTIVE = ("CONFIRMED", "ARRIVED", "CALLED")
+# Categories booked in person are checked in at booking (the seeded queues.Category rows,
+# migration 0005); the others wait for check-in on arrival.
+CHECKED_IN_AT_BOOKING = ("WALKIN", "EMERGENCY")
+LABEL_PREFIX = "R"  # workers.open_clinic's doctor
+
+
+def status_at_issue(category: str) -> str:
+    """The status a token has when it is issued (booked, inserted or promoted)."""
+    return "ARRIVED" if category in CHECKED_IN_AT_BOOKING else "CONFIRMED"
 
 
 def tally(outcomes) -> Counter:
@@ -45,6 +54,26 @@ def assert_numbers_unique_and_never_reused(facts) -> None:
     number_of = {t["id"]: t["number"] for t in facts["tokens"]}
     issued = [number_of[e["token"]] for e in facts["events"] if e["kind"] in ISSUING]
     assert issued == sorted(issued) and len(issued) == len(numbers)
+    # What patients are called by: the doctor's prefix and the number, so distinct as well.
+    assert [t["label"] for t in facts["tokens"]] == [f"{LABEL_PREFIX}-{t['number']}" for t in facts["tokens"]]
+
+
+def assert_waiting_numbers_unique_and_never_reused(facts) -> None:
+    """Waiting-list numbers (the W-numbers on the slips): distinct over the doctor's day,
+    exactly 1..last, never given back (a promoted or cancelled entry keeps its number)."""
+    numbers = [e["waiting_number"] for e in facts["entries"]]
+    (last,) = facts["waiting_ledgers"].values() or [0]
+    assert sorted(numbers) == list(range(1, last + 1)), "a waiting number was handed out twice or lost"
+
+
+def assert_issued_tokens_checked_in_by_category(facts) -> None:
+    """Nobody has been called in these races: every token still in the queue has the status
+    its category gives at issue (walk-ins and emergencies present at once, with their arrival
+    time; online and follow-up bookings expected), promoted ones included."""
+    active = [t for t in facts["tokens"] if t["status"] in ACTIVE]
+    assert [t for t in active if t["status"] != status_at_issue(t["category"])] == []
+    assert all(t["arrived"] == (t["status"] == "ARRIVED") for t in active)
+    assert not any(t["called"] for t in facts["tokens"])
 
 
 def assert_one_active_booking_per_patient(facts) -> None:
@@ -72,7 +101,12 @@ def assert_capacity_race(outcomes, facts, *, capacity: int, patients: list[str])
 
     tokens, entries = facts["tokens"], facts["entries"]
     assert {t["patient"]: t["number"] for t in tokens} == confirmed
-    assert {t["status"] for t in tokens} == {"CONFIRMED"}
+    category_of = {o["patient"]: o["category"] for o in outcomes}
+    assert {t["patient"]: t["status"] for t in tokens} == {p: status_at_issue(category_of[p]) for p in confirmed}
+    # Which patients win the race is up to the scheduler; that it sends both kinds is not.
+    assert {status_at_issue(c) for c in category_of.values()} == {"ARRIVED", "CONFIRMED"}, \
+        "the race books walk-ins and online patients"
+    assert_issued_tokens_checked_in_by_category(facts)
     assert {e["patient"] for e in entries} == {o["patient"] for o in outcomes if o["outcome"] == "waitlisted"}
     assert {e["status"] for e in entries} == {"WAITING"}
     # Nothing lost, nobody twice: every patient ends with exactly one booking.
@@ -81,6 +115,7 @@ def assert_capacity_race(outcomes, facts, *, capacity: int, patients: list[str])
     assert Counter(e["kind"] for e in facts["events"]) == {"BOOKED": capacity, "WAITLISTED": sent - capacity}
     assert_one_event_per_outcome(facts)
     assert_numbers_unique_and_never_reused(facts)
+    assert_waiting_numbers_unique_and_never_reused(facts)
 
 
 def assert_double_bookings_refused(outcomes, facts, *, patients: list[str]) -> None:
@@ -96,6 +131,8 @@ def assert_double_bookings_refused(outcomes, facts, *, patients: list[str]) -> N
     assert booked == Counter(patients), "every patient has exactly one active booking"
     assert_one_event_per_outcome(facts)
     assert_numbers_unique_and_never_reused(facts)
+    assert_waiting_numbers_unique_and_never_reused(facts)
+    assert_issued_tokens_checked_in_by_category(facts)
 
 
 def replay(events, tokens, *, capacity):
@@ -175,5 +212,7 @@ def assert_cancel_race(outcomes, facts, *, sent: int, to_cancel: list[str], capa
     assert not cancelled_numbers & {by_id[e["token"]]["number"] for e in promoted}
 
     assert_numbers_unique_and_never_reused(facts)
+    assert_waiting_numbers_unique_and_never_reused(facts)
+    assert_issued_tokens_checked_in_by_category(facts)
     assert_one_active_booking_per_patient(facts)
     assert_one_event_per_outcome(facts)

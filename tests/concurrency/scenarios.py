@@ -48,3 +48,13 @@ def cancels_among_emergencies(slot: str, confirmed: list[str], patients: list[st
             requests.append(("emergency", {"slot": slot, "patient": next(people)}))
             emergencies -= 1
     return requests
+
+
+def overlapping_slots(doctors: list[str], *, at: float, each: int) -> list:
+    """`each` requests side by side for every doctor (sent at the same moment by `each`
+    processes), asking for slots that all overlap: request n is an hour from `at` + 5 n minutes."""
+    return [
+        ("add_slot", {"doctor": d, "start": at + 300 * n, "minutes": 60})
+        for d in doctors
+        for n in range(each)
+    ]

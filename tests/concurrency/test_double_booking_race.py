@@ -66,5 +66,7 @@ def test_bookings_racing_into_two_slots_of_one_doctor_get_distinct_numbers(pg_wo
     tokens = Counter(t["slot"] for t in facts["tokens"])
     assert tokens == {first: capacity, second: capacity}
     assert sorted(t["number"] for t in facts["tokens"]) == list(range(1, 2 * capacity + 1))
+    assert {t["status"] for t in facts["tokens"]} == {"ARRIVED"}  # walk-ins are checked in at booking
+    invariants.assert_issued_tokens_checked_in_by_category(facts)
     invariants.assert_numbers_unique_and_never_reused(facts)
     invariants.assert_one_event_per_outcome(facts)

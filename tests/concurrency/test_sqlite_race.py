@@ -1,26 +1,13 @@
 """The booking races again on SQLite (the no-configuration default), from 8 processes on one
-database file: the same invariants, and no request may fail with "database is locked"."""
+database file (the `sqlite_workers` fixture): the same invariants, and no request may fail with
+"database is locked"."""
 
 import random
 
-import pytest
-
 from tests.concurrency import invariants, scenarios
-from tests.concurrency.workers import Workers
 
 CAPACITY = 15
 PATIENTS = 200
-
-
-@pytest.fixture(scope="module")
-def sqlite_workers(tmp_path_factory):
-    """Eight worker processes on a fresh, migrated SQLite file; this test process stays on
-    PostgreSQL, so the first worker sets up the data and reads the results back."""
-    path = tmp_path_factory.mktemp("sqlite-race") / "db.sqlite3"
-    workers = Workers(f"sqlite:///{path}")
-    workers.call("migrate")
-    yield workers
-    workers.close()
 
 
 def assert_never_locked_out(outcomes):

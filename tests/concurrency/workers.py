@@ -68,7 +68,8 @@ class Workers:
 
     def race(self, requests: list, *, unlocked: bool = False) -> list[dict]:
         """Send `requests` ((op, kwargs) pairs) from every worker at once; one outcome per request.
-        `unlocked`: the control, with allocation's locks replaced by plain reads."""
+        `unlocked`: the control, with allocation's locks replaced by plain reads and slots added
+        with scheduling.slots' `skip_locking`."""
         for inbox, share in zip(self.inboxes, deal(requests, self.count)):
             inbox.put(("race", share, unlocked))
         outcomes = []
@@ -158,12 +159,13 @@ def _handle(message, worker, barrier, connection) -> dict:
     connection.ensure_connection()  # connecting is not part of the race
     with _without_locks() if unlocked else contextlib.nullcontext():
         barrier.wait(timeout=BARRIER_TIMEOUT)
-        return {"outcomes": [{"worker": worker, **_perform(op, kwargs)} for op, kwargs in requests]}
+        return {"outcomes": [{"worker": worker, **_perform(op, kwargs, unlocked)} for op, kwargs in requests]}
 
 
-def _perform(op: str, kwargs: dict) -> dict:
+def _perform(op: str, kwargs: dict, unlocked: bool = False) -> dict:
     from queues import allocation
     from queues.errors import AllocationError
+    from scheduling.errors import SchedulingError
 
     outcome = {"op": op, **kwargs, "started": time.time()}
     try:
@@ -181,9 +183,15 @@ def _perform(op: str, kwargs: dict) -> dict:
         elif op == "cancel":
             token = allocation.cancel_token(token_id=kwargs["token"], reason="race test")
             outcome.update(outcome="cancelled", number=token.token_number)
+        elif op == "call_next":
+            token = allocation.call_next_for_doctor(doctor_id=kwargs["doctor"])
+            outcome.update(outcome="called", token=str(token.pk), number=token.token_number)
+        elif op == "add_slot":
+            slot = _add_slot(**kwargs, skip_locking=unlocked)
+            outcome.update(outcome="created", slot=str(slot.pk))
         else:
             raise ValueError(f"unknown op {op!r}")
-    except AllocationError as exc:
+    except (AllocationError, SchedulingError) as exc:
         outcome.update(outcome="refused", error=type(exc).__name__, message=exc.message)
     except Exception as exc:  # a violated constraint, a lock error: what the tests look for
         outcome.update(outcome="failed", error=type(exc).__name__, message=str(exc))
@@ -198,12 +206,14 @@ CHECK_TO_INSERT_PAUSE = 0.05
 
 @contextlib.contextmanager
 def _without_locks(widen: float = 0.002):
-    """The control: allocation's slot lock and ledger lock replaced by plain reads."""
+    """The control: allocation's slot lock and ledger lock replaced by plain reads (and, for
+    "call next", the doctor's day ledger lock by nothing, with a pause between choosing the
+    patient and calling them)."""
     from unittest import mock
 
     from django.db import connections, transaction
 
-    from queues import allocation
+    from queues import allocation, priority
     from queues.models import DoctorDay
     from scheduling.models import Slot
 
@@ -223,7 +233,7 @@ def _without_locks(widen: float = 0.002):
         table = DoctorDay._meta.db_table
         with side.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (doctor_id, day, last_token_number) VALUES (%s, %s, %s) "
+                f"INSERT INTO {table} (doctor_id, day, last_token_number, last_waiting_number) VALUES (%s, %s, %s, 0) "
                 f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {table}.last_token_number + %s "
                 "RETURNING id, last_token_number",
                 [slot.doctor_id, slot.local_day, int(take_number), int(take_number)],
@@ -237,6 +247,16 @@ def _without_locks(widen: float = 0.002):
         time.sleep(CHECK_TO_INSERT_PAUSE)  # widen the check-then-insert window the locks close
         return state
 
+    def no_day_lock(doctor_id, day, *, step=0):
+        return None, None
+
+    choose = priority.next_to_call
+
+    def slow_choice(order):
+        token = choose(order)
+        time.sleep(CHECK_TO_INSERT_PAUSE)  # widen the read-then-call window the ledger lock closes
+        return token
+
     @contextlib.contextmanager
     def slot_and_ledger_read(slot_id):
         with slot_read(slot_id) as slot:
@@ -248,10 +268,33 @@ def _without_locks(widen: float = 0.002):
             mock.patch.object(allocation, "_slot_and_day_locked", slot_and_ledger_read),
             mock.patch.object(allocation, "_lock_day", ledger_read),
             mock.patch.object(allocation, "_patient_state", slow_check),
+            mock.patch.object(allocation, "_lock_doctor_day", no_day_lock),
+            mock.patch.object(priority, "next_to_call", slow_choice),
         ):
             yield
     finally:
         side.close()
+
+
+def _add_slot(*, doctor: str, start: float, minutes: int, skip_locking: bool):
+    """scheduling.slots.create_slot, with a pause after it and before the commit: long beside
+    the spread of the workers' requests, so a request that checked for overlaps before another's
+    commit inserts its own slot as well, unless the doctor's lock made it wait. (With the lock,
+    the pause only makes the others wait longer.)"""
+    from datetime import datetime, timezone
+
+    from django.db import transaction
+
+    from scheduling import slots
+    from scheduling.models import Doctor
+
+    begins = datetime.fromtimestamp(start, tz=timezone.utc)
+    with transaction.atomic():
+        slot = slots.create_slot(doctor=Doctor.objects.get(pk=doctor), start_time=begins,
+                                 end_time=begins + timedelta(minutes=minutes), max_capacity=10,
+                                 skip_locking=skip_locking)
+        time.sleep(CHECK_TO_INSERT_PAUSE)
+    return slot
 
 
 # --- data, in whichever process is connected to the database --------------------------------
@@ -270,13 +313,14 @@ def fresh_clinic(*, capacities: list[int], patients: int) -> dict:
 
 
 def open_clinic(*, capacities: list[int], patients: int) -> dict:
-    """One doctor with a slot per capacity, all started ten minutes ago and running an hour (so
-    they share one local day even near midnight), and `patients` patients. Returns ids as str."""
+    """One doctor (token prefix R: labels R-1, R-2, ...) with a slot per capacity, all started
+    ten minutes ago and running an hour (so they share one local day even near midnight), and
+    `patients` patients. Returns ids as str."""
     from django.utils import timezone
 
     from scheduling.models import Doctor, Patient, Slot
 
-    doctor = Doctor.objects.create(name="Dr. Race", specialization="Physician", room="7")
+    doctor = Doctor.objects.create(name="Dr. Race", specialization="Physician", room="7", token_prefix="R")
     start = timezone.now() - timedelta(minutes=10)
     slots = [
         Slot.objects.create(doctor=doctor, start_time=start, end_time=start + timedelta(hours=1), max_capacity=c)
@@ -288,6 +332,23 @@ def open_clinic(*, capacities: list[int], patients: int) -> dict:
     return {"doctor": str(doctor.pk), "slots": [str(s.pk) for s in slots], "patients": [str(p.pk) for p in people]}
 
 
+def open_doctors(*, count: int) -> list[str]:
+    """`count` doctors without slots; their ids as str."""
+    from scheduling.models import Doctor
+
+    return [str(d.pk) for d in Doctor.objects.bulk_create(Doctor(name=f"Dr. Race {n}") for n in range(1, count + 1))]
+
+
+def slots_of(*, doctors: list[str]) -> dict[str, list[tuple[float, float]]]:
+    """Each doctor's slots that are not cancelled, as (start, end) timestamps."""
+    from scheduling.models import Slot
+
+    found = {d: [] for d in doctors}
+    for slot in Slot.objects.filter(doctor_id__in=doctors).exclude(status=Slot.Status.CANCELLED):
+        found[str(slot.doctor_id)].append((slot.start_time.timestamp(), slot.end_time.timestamp()))
+    return found
+
+
 def book_in_turn(*, slot: str, patients: list[str], category: str) -> list[str | None]:
     """Book the patients one after another (setting the scene before a race): the token id of
     each confirmed booking, None for each one put on the waiting list."""
@@ -297,18 +358,28 @@ def book_in_turn(*, slot: str, patients: list[str], category: str) -> list[str |
     return [str(r.token.pk) if r.confirmed else None for r in results]
 
 
+def call_order(*, doctor: str) -> list[str]:
+    """The doctor's active tokens in the day's serving order, as "call next" would take them."""
+    from queues import selectors
+    from queues.models import Token
+
+    (day,) = set(Token.objects.filter(doctor_id=doctor).values_list("day", flat=True))
+    return [str(t.pk) for t in selectors.day_queue(doctor_id=doctor, day=day, with_patients=False).order]
+
+
 def day_facts(*, doctor: str) -> dict:
     """Everything the doctor's day holds, as plain data, in the order things happened."""
     from queues.models import DoctorDay, QueueEvent, Token, WaitingListEntry
 
     tokens = [
         {"id": str(t.pk), "slot": str(t.slot_id), "patient": str(t.patient_id), "number": t.token_number,
-         "status": t.status, "category": t.category, "day": str(t.day)}
+         "label": t.token_label, "status": t.status, "category": t.category, "day": str(t.day),
+         "arrived": t.arrived_at is not None, "called": t.called_at is not None}
         for t in Token.objects.filter(doctor_id=doctor).order_by("token_number")
     ]
     entries = [
         {"id": str(e.pk), "slot": str(e.slot_id), "patient": str(e.patient_id), "status": e.status,
-         "category": e.category, "token": str(e.token_id) if e.token_id else None}
+         "category": e.category, "token": str(e.token_id) if e.token_id else None, "waiting_number": e.waiting_number}
         for e in WaitingListEntry.objects.filter(doctor_id=doctor)
     ]
     events = [
@@ -316,6 +387,7 @@ def day_facts(*, doctor: str) -> dict:
          "entry": str(e.waiting_entry_id) if e.waiting_entry_id else None}
         for e in QueueEvent.objects.filter(slot__doctor_id=doctor).order_by("id")
     ]
-    ledgers = list(DoctorDay.objects.filter(doctor_id=doctor).values_list("day", "last_token_number"))
+    ledgers = list(DoctorDay.objects.filter(doctor_id=doctor).values_list("day", "last_token_number", "last_waiting_number"))
     return {"tokens": tokens, "entries": entries, "events": events,
-            "ledgers": {str(day): last for day, last in ledgers}}
+            "ledgers": {str(day): last for day, last, _ in ledgers},
+            "waiting_ledgers": {str(day): last for day, _, last in ledgers}}

@@ -6,6 +6,8 @@ import shutil
 import socket
 import threading
 import time
+from datetime import datetime
+from datetime import time as clock_time
 
 import pytest
 
@@ -14,7 +16,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
-SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots")
+# The README's screenshots; SCREENSHOTS_DIR sends them elsewhere (a run that must not touch the repo).
+SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots")
 
 # Playwright's sync API runs an event loop in the test thread; the test's own ORM calls are
 # still plain synchronous code.
@@ -25,6 +28,24 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def local_noon():
+    """Move the server's clock to 12:00 of today's local date, ticking on from there, so slots
+    an hour or two either side of "now" stay on one local day whatever time the suite runs.
+
+    time-machine moves the clock of the whole process (the test and uvicorn's thread alike) but
+    not the monotonic clock that asyncio and Playwright time out by; the browser keeps the real
+    time. Today's own noon, not a fixed date: the browser would drop cookies whose expiry the
+    server computed from a date weeks in its past."""
+    import time_machine
+    from django.utils import timezone
+
+    zone = timezone.get_current_timezone()
+    noon = timezone.make_aware(datetime.combine(timezone.localdate(), clock_time(12)), zone)
+    with time_machine.travel(noon, tick=True):
+        yield noon
 
 
 @pytest.fixture(scope="session")

@@ -17,15 +17,18 @@ from tests.staff import PASSWORD, make_staff
 pytestmark = pytest.mark.browser
 
 DOCTORS = [
-    ("Dr. Asha Rao", "4"), ("Dr. Vikram Mehta", "7"), ("Dr. Priya Nair", "2"), ("Dr. Sanjay Gupta", "11"),
-    ("Dr. Meera Iyer", "9"), ("Dr. Arjun Singh", "5"), ("Dr. Kavya Menon", "12"), ("Dr. Rohan Bose", "3"),
+    ("Dr. Asha Rao", "4", "AR"), ("Dr. Vikram Mehta", "7", "C"), ("Dr. Priya Nair", "2", ""), ("Dr. Sanjay Gupta", "11", "SG"),
+    ("Dr. Meera Iyer", "9", "MI"), ("Dr. Arjun Singh", "5", ""), ("Dr. Kavya Menon", "12", "KM"), ("Dr. Rohan Bose", "3", "RB"),
 ]
 
 
 @pytest.fixture
-def clinic(transactional_db):
+def clinic(transactional_db, local_noon):
     dept = Department.objects.create(name="OPD")
-    doctors = [Doctor.objects.create(name=n, room=r, department=dept, specialization="Physician") for n, r in DOCTORS]
+    doctors = [
+        Doctor.objects.create(name=n, room=r, token_prefix=prefix, department=dept, specialization="Physician")
+        for n, r, prefix in DOCTORS
+    ]
     start = timezone.now() - timedelta(minutes=30)
     slots = [Slot.objects.create(doctor=d, start_time=start, end_time=start + timedelta(hours=2), max_capacity=20) for d in doctors]
     patients = [Patient.objects.create(name=f"Patient {n}", phone=f"98{n:08d}") for n in range(60)]
@@ -33,12 +36,12 @@ def clinic(transactional_db):
 
 
 def fill(slot, patients, arrived=4, called=True):
+    """Book the patients into the slot: the first `arrived` as walk-ins (checked in at booking),
+    the rest online (expected until they check in)."""
     tokens = []
-    for p in patients:
-        t = allocation.book_token(slot_id=slot.pk, patient_id=p.pk, category="WALKIN").token
-        tokens.append(t)
-    for t in tokens[:arrived]:
-        allocation.check_in(token_id=t.pk)
+    for n, p in enumerate(patients):
+        category = "WALKIN" if n < arrived else "ONLINE"
+        tokens.append(allocation.book_token(slot_id=slot.pk, patient_id=p.pk, category=category).token)
     if called:
         allocation.call_next(slot_id=slot.pk)
         allocation.call_next(slot_id=slot.pk)
@@ -83,17 +86,21 @@ def test_desk_booking_and_call_next_reach_the_doctor_page_and_the_board_live(
         headers={"Authorization": f"Token {api_key}"},
     )
     assert response.status == 201, response.text()
-    number = response.json()["token_number"]
+    label = response.json()["token_label"]
+    assert label == f"AR-{response.json()['token_number']}"
     expect(page.locator("#doctor-queue")).to_contain_text("Sunita Devi")
     row = board.locator(f"#board-doctor-{rao.pk}")
-    expect(row.locator(".cell-next")).to_contain_text(str(number))
+    # A walk-in is present at once: next on the board, behind the two present patients; the two
+    # online patients who have not arrived are not "next".
+    expect(row.locator(".cell-next .num")).to_have_text([first[0].token_label, first[1].token_label, label])
     assert "Sunita" not in board.content()
 
-    # The doctor calls the next patient by keyboard: the board shows the number.
+    # The doctor calls the next patient by keyboard: the board shows the label.
     page.keyboard.press("n")
-    expect(page.locator("#doctor-queue [data-current-token]")).to_have_attribute("data-current-token", str(first[0].token_number))
-    expect(row.locator(".now-number")).to_have_text(str(first[0].token_number))
-    expect(board.locator("body")).to_have_attribute("data-last-call", str(first[0].token_number))
+    expect(page.locator("#doctor-queue [data-current-token]")).to_have_attribute("data-current-token", first[0].token_label)
+    expect(row.locator(".now-number")).to_have_text(first[0].token_label)
+    expect(board.locator("body")).to_have_attribute("data-last-call", first[0].token_label)
+    expect(row.locator(".cell-next .num")).to_have_text([first[1].token_label, label])
     assert page.evaluate("window.__noReload") and board.evaluate("window.__noReload")
 
     page.wait_for_timeout(300)
@@ -131,7 +138,7 @@ def test_a_board_closes_when_a_manager_revokes_it(page, browser, live_server_url
     expect(board.locator("body")).to_contain_text("no longer valid")
 
 
-def test_the_board_clock_shows_the_hospitals_time_whatever_the_tvs_time_zone(browser, live_server_url, clinic):
+def test_the_board_clock_shows_the_hospitals_time_whatever_the_tvs_time_zone(browser, live_server_url):
     display = Display.objects.create(name="Hall")
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, timezone_id="UTC")  # a TV left on UTC
     board = context.new_page()

@@ -29,9 +29,11 @@ def receptionist(live_server_url, login, django_user_model):
 
 
 @pytest.fixture
-def clinic(live_server_url, make_slot, make_patient):
-    """A morning like the demo's: three doctors, the current and next slot each, a few bookings."""
-    cardio = Department.objects.create(name="Cardiology")
+def clinic(live_server_url, local_noon, make_slot, make_patient):
+    """A morning like the demo's: three doctors, the current and next slot each, a few bookings
+    (the first three present: the walk-in checked in at booking, the others at the desk)."""
+    Department.objects.filter(name="General Medicine").update(token_prefix="GM")
+    cardio = Department.objects.create(name="Cardiology", token_prefix="C")
     doctors = [
         Doctor.objects.get(name="Dr. Asha Rao"),
         Doctor.objects.create(name="Dr. Vikram Mehta", specialization="Cardiologist", department=cardio, room="7"),
@@ -45,7 +47,7 @@ def clinic(live_server_url, make_slot, make_patient):
         patient = make_patient(name, hospital_number=f"H{1001 + n}")
         result = allocation.book_token(slot_id=slots[doctors[n % 3].name][0].pk, patient_id=patient.pk,
                                        category=["WALKIN", "ONLINE", "FOLLOWUP"][n % 3])
-        if n < 3:
+        if n < 3 and result.token.status == Token.Status.CONFIRMED:
             allocation.check_in(token_id=result.token.pk)
     make_patient("Geeta Mishra", phone="9812345678", age=52, sex="F", hospital_number="H2001")
     return {"doctors": doctors, "slots": slots}
@@ -73,9 +75,9 @@ def test_a_walk_in_is_booked_by_keyboard_only(page, live_server_url, receptionis
     screenshot(page, "desk")
     page.keyboard.press("Enter")
     result = page.locator("#booking-result")
-    expect(result).to_contain_text("Token 3 · Geeta Mishra")  # the doctor's third token today
-    expect(result).to_contain_text("Dr. Vikram Mehta, room 7 · Online")
-    expect(result).to_contain_text("Position 3")
+    expect(result).to_contain_text("Token C-3 · Geeta Mishra")  # the doctor's third token today, cardiology's prefix
+    expect(result).to_contain_text("Dr. Vikram Mehta, room 7 · Online · checks in on arrival")
+    expect(result).to_contain_text("2 ahead today")
     expect(page.locator("#print-slip")).to_be_focused()
     expect(page.locator("#q")).to_have_value("")
     screenshot(page, "desk-booking-result")
@@ -86,7 +88,7 @@ def test_a_walk_in_is_booked_by_keyboard_only(page, live_server_url, receptionis
     slip = opened.value
     slip.wait_for_load_state()
     assert re.search(rf"/tokens/{token.pk}/slip/\?print=1$", slip.url)
-    expect(slip.locator("h1")).to_have_text("Token 3")
+    expect(slip.locator("h1")).to_have_text("Token C-3")
     page.keyboard.press("/")
     expect(page.locator("#q")).to_be_focused()
 
@@ -123,7 +125,8 @@ def test_an_emergency_is_confirmed_then_lands_at_the_head_of_the_queue(page, liv
     expect(dialog).to_be_hidden()
     result = page.locator("#booking-result")
     expect(result).to_contain_text("Emergency token")
-    expect(result).to_contain_text("Position 1 (next to be called)")
+    expect(result).to_contain_text("First in the queue")
+    expect(result).to_contain_text("checked in")
     assert Token.objects.get(patient__name="Geeta Mishra").category == "EMERGENCY"
 
 
@@ -159,7 +162,8 @@ def test_cancelling_from_the_desk_asks_for_a_reason(page, live_server_url, recep
     page.locator("#id_reason").fill("Booked in error")
     page.keyboard.press("Enter")
     expect(page.locator("#desk-dialog")).to_be_hidden()
-    expect(page.locator("#desk-status")).to_contain_text(f"Token {token.token_number}")
+    expect(page.locator("#desk-status")).to_contain_text(f"Token {token.token_label} ")
+    assert token.token_label.startswith("GM-")
     expect(page.locator("#queue-table")).not_to_contain_text(token.patient.name)
     token.refresh_from_db()
     assert token.status == "CANCELLED" and token.cancel_reason == "Booked in error"
@@ -186,7 +190,7 @@ def test_the_slip_prints_on_80mm_paper(page, live_server_url, receptionist, clin
     token = Token.objects.filter(slot__doctor__name="Dr. Vikram Mehta").first()
     receptionist()
     page.goto(f"{live_server_url}/tokens/{token.pk}/slip/")
-    expect(page.locator("h1")).to_have_text(f"Token {token.token_number}")
+    expect(page.locator("h1")).to_have_text(f"Token {token.token_label}")
     expect(page.locator(".slip")).to_contain_text("Dr. Vikram Mehta")
     expect(page.locator(".slip")).to_contain_text("Room")
     screenshot(page, "slip")

@@ -15,16 +15,15 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def rao_with_patients(transactional_db):
+def rao_with_patients(transactional_db, local_noon):
     dept = Department.objects.create(name="OPD")
     rao = Doctor.objects.create(name="Dr. Asha Rao", room="4", department=dept)
     start = timezone.now() - timedelta(minutes=30)
     slot = Slot.objects.create(doctor=rao, start_time=start, end_time=start + timedelta(hours=2), max_capacity=20)
     tokens = []
-    for n in range(4):
+    for n in range(4):  # walk-ins: checked in at booking, callable at once
         patient = Patient.objects.create(name=f"Patient {n}", phone=f"98{n:08d}")
         tokens.append(allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN").token)
-        allocation.check_in(token_id=tokens[-1].pk)
     make_staff("rao", "Doctor", rao)
     return rao, tokens
 
@@ -37,22 +36,23 @@ def test_each_keyboard_action_shows_its_confirmation(page, live_server_url, logi
     page.evaluate("window.__noReload = true")
     flash = page.locator("#doctor-flash")
     current = page.locator("#doctor-queue [data-current-token]")
-    first = tokens[0].token_number
+    first = tokens[0].token_label
 
     page.keyboard.press("n")
     expect(flash).to_contain_text(f"Token {first} called in.")
-    expect(current).to_have_attribute("data-current-token", str(first))
+    expect(current).to_have_attribute("data-current-token", first)
 
     page.keyboard.press("r")
     expect(flash).to_contain_text(f"Token {first} called again.")
 
     page.keyboard.press("s")
-    expect(flash).to_contain_text(f"Token {first} skipped")
+    expect(flash).to_contain_text(f"Token {first} skipped: back in the queue behind token {tokens[1].token_label}.")
     expect(page.locator("#doctor-queue")).to_contain_text("Nobody is with the doctor.")
 
     page.keyboard.press("n")
     expect(flash).to_contain_text("called in.")
     called = current.get_attribute("data-current-token")
+    assert called != first  # skipped: someone else is called next
 
     page.keyboard.press("c")
     expect(flash).to_contain_text(f"Token {called} completed.")

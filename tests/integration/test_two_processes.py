@@ -57,14 +57,16 @@ def test_a_booking_through_process_a_reaches_a_board_on_process_b(two_web_proces
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 201
-                return json.load(response)["token_number"]
+                return json.load(response)
 
-        number = await asyncio.get_running_loop().run_in_executor(None, book)
+        token = await asyncio.get_running_loop().run_in_executor(None, book)
         update = await asyncio.wait_for(board.recv(), 10)
         await board.close()
-        return number, update
+        return token, update
 
-    number, update = asyncio.run(scenario())
+    token, update = asyncio.run(scenario())
+    assert token["status"] == "ARRIVED"  # a walk-in is present at once: the board's Next shows it
+    assert token["token_label"] == str(token["token_number"])  # no prefix set for this doctor
     assert f'id="board-doctor-{doctor.pk}"' in update
-    assert f'<span class="num">{number}</span>' in update
+    assert f'<span class="num">{token["token_label"]}</span>' in update
     assert "Jane Doe" not in update

@@ -39,11 +39,13 @@ def order(slot):
 # --- booking ----------------------------------------------------------------------------------
 
 
-def test_a_booking_gets_a_confirmed_token_numbered_from_one(slot, patient):
+def test_a_booking_gets_a_token_numbered_from_one(slot, patient):
     result = book(slot, patient)
     assert result.confirmed
     token = result.token
-    assert (token.token_number, token.status, token.priority) == (1, "CONFIRMED", 5)
+    # A walk-in is booked at the counter, so they are present (callable) at once.
+    assert (token.token_number, token.token_label, token.status, token.priority) == (1, "1", "ARRIVED", 5)
+    assert token.arrived_at is not None
     assert token.day == timezone.localdate(slot.start_time)
     assert QueueEvent.objects.get(token=token).kind == "BOOKED"
 
@@ -292,10 +294,15 @@ def test_a_no_show_frees_the_place_for_the_waiting_list(make_slot, make_patient)
     assert WaitingListEntry.objects.get(pk=waiting.pk).status == "PROMOTED"
 
 
+def test_an_online_booking_is_expected_until_it_checks_in(slot, patient):
+    token = book(slot, patient, "ONLINE").token
+    assert (token.status, token.arrived_at) == ("CONFIRMED", None)
+    assert allocation.check_in(token_id=token.pk).status == "ARRIVED"
+
+
 def test_a_completed_consultation_does_not_free_a_place(make_slot, make_patient):
     slot = make_slot(capacity=1)
     token = fill(slot, make_patient, 1)[0]
-    allocation.check_in(token_id=token.pk)
     allocation.call_next(slot_id=slot.pk)
     allocation.complete_token(token_id=token.pk)
     assert not book(slot, make_patient()).confirmed
@@ -303,7 +310,6 @@ def test_a_completed_consultation_does_not_free_a_place(make_slot, make_patient)
 
 def test_a_completed_token_cannot_be_cancelled(slot, patient):
     token = book(slot, patient).token
-    allocation.check_in(token_id=token.pk)
     allocation.call_next(slot_id=slot.pk)
     allocation.complete_token(token_id=token.pk)
     with pytest.raises(InvalidTransition, match="completed; it cannot be cancelled"):
@@ -345,7 +351,7 @@ def test_a_waiting_entry_can_be_cancelled(make_slot, make_patient):
 
 
 def test_check_in_call_and_complete(slot, patient):
-    token = book(slot, patient).token
+    token = book(slot, patient, "ONLINE").token
     assert allocation.check_in(token_id=token.pk).arrived_at is not None
     called = allocation.call_next(slot_id=slot.pk)
     assert called.pk == token.pk and called.status == "CALLED" and called.actual_time is not None
@@ -356,10 +362,9 @@ def test_check_in_call_and_complete(slot, patient):
 
 
 def test_call_next_takes_the_first_arrived_patient_in_serving_order(slot, make_patient):
-    walkin = book(slot, make_patient(), "WALKIN").token
+    walkin = book(slot, make_patient(), "WALKIN").token  # present at once
     paid = book(slot, make_patient(), "PRIORITY_PAID").token
     followup = book(slot, make_patient(), "FOLLOWUP").token
-    allocation.check_in(token_id=walkin.pk)
     allocation.check_in(token_id=followup.pk)
     assert allocation.call_next(slot_id=slot.pk).pk == followup.pk  # paid has not arrived
     # Calling the next patient completes the one with the doctor.
@@ -371,25 +376,114 @@ def test_call_next_takes_the_first_arrived_patient_in_serving_order(slot, make_p
 def test_call_next_with_nobody_arrived_says_so(slot, patient):
     with pytest.raises(NobodyArrived, match="queue is empty"):
         allocation.call_next(slot_id=slot.pk)
-    book(slot, patient)
+    book(slot, patient, "ONLINE")
     with pytest.raises(NobodyArrived, match="1 booked patient"):
         allocation.call_next(slot_id=slot.pk)
 
 
-def test_a_skipped_patient_returns_to_their_place(slot, make_patient):
+def test_a_skipped_patient_goes_behind_the_next_present_patient(slot, make_patient):
     first = book(slot, make_patient(), "FOLLOWUP").token
+    expected = book(slot, make_patient(), "ONLINE").token  # not here: keeps its place, is never called
     second = book(slot, make_patient(), "WALKIN").token
-    for t in (first, second):
-        allocation.check_in(token_id=t.pk)
+    third = book(slot, make_patient(), "WALKIN").token
+    allocation.check_in(token_id=first.pk)
     allocation.call_next(slot_id=slot.pk)
     skipped = allocation.skip_token(token_id=first.pk)
     assert skipped.status == "ARRIVED" and skipped.called_at is None and skipped.arrived_at is not None
-    assert order(slot) == [first.token_number, second.token_number]
-    assert allocation.call_next(slot_id=slot.pk).pk == first.pk
+    assert (skipped.skip_count, skipped.skipped_behind) == (1, second.token_label)
+    assert order(slot) == [expected.token_number, second.token_number, first.token_number, third.token_number]
+    assert allocation.call_next(slot_id=slot.pk).pk == second.pk  # S then N calls someone else
+    assert allocation.call_next(slot_id=slot.pk).pk == first.pk  # ... then the skipped patient
+    assert QueueEvent.objects.filter(token=first, kind="SKIPPED").count() == 1
+
+
+def test_a_patient_skipped_twice_is_offered_as_a_no_show(slot, make_patient):
+    from queues import states
+
+    token = book(slot, make_patient(), "WALKIN").token
+    for _ in range(2):
+        allocation.call_next(slot_id=slot.pk)
+        allocation.skip_token(token_id=token.pk)
+    called = allocation.call_next(slot_id=slot.pk)
+    assert called.pk == token.pk and called.skip_count == 2  # nobody else is here
+    assert states.offer_no_show(called)
+
+
+def test_a_late_arrival_after_their_slot_ended_joins_the_end_of_the_present_queue(clinic_morning, make_slot, make_patient):
+    ended = make_slot(starts_in=timedelta(hours=-3), length=timedelta(hours=1))
+    running = make_slot(starts_in=timedelta(minutes=-30))
+    late = Token.objects.get(pk=book(running, make_patient(), "ONLINE").token.pk)
+    Token.objects.filter(pk=late.pk).update(slot=ended)  # booked for the earlier slot (now over)
+    here = [book(running, make_patient(), "WALKIN").token for _ in range(2)]
+    checked_in = allocation.check_in(token_id=late.pk)
+    assert checked_in.joined_at_end and checked_in.token_number == late.token_number
+    day = selectors.day_queue(doctor_id=running.doctor_id).order
+    assert [t.pk for t in day] == [here[0].pk, here[1].pk, late.pk]
+
+
+def test_a_no_show_who_turns_up_is_reinstated_at_the_end_of_the_queue(slot, make_patient, staff_user):
+    gone = book(slot, make_patient(), "PRIORITY_PAID").token
+    allocation.mark_no_show(token_id=gone.pk)
+    here = book(slot, make_patient(), "WALKIN").token
+    back = allocation.reinstate_token(token_id=gone.pk, by=staff_user)
+    assert (back.status, back.token_number) == ("ARRIVED", gone.token_number)
+    assert [t.pk for t in selectors.queue_for_slot(slot=slot)] == [here.pk, gone.pk]
+    event = QueueEvent.objects.get(token=gone, kind="REINSTATED")
+    assert event.actor == staff_user and event.before["status"] == "NO_SHOW"
+    with pytest.raises(InvalidTransition):
+        allocation.reinstate_token(token_id=gone.pk)
+
+
+def test_a_no_show_who_has_booked_again_is_not_reinstated_twice(slot, patient):
+    gone = book(slot, patient, "ONLINE").token
+    allocation.mark_no_show(token_id=gone.pk)
+    again = book(slot, patient, "WALKIN").token
+    with pytest.raises(AlreadyBooked, match=again.token_label):
+        allocation.reinstate_token(token_id=gone.pk)
+
+
+def test_call_next_calls_a_present_patient_of_a_later_slot_over_absent_earlier_ones(clinic_morning, make_slot, make_patient):
+    early = make_slot(starts_in=timedelta(minutes=-20))
+    later = make_slot(starts_in=timedelta(minutes=40))
+    absent = [book(early, make_patient(), "ONLINE").token for _ in range(3)]
+    present = book(later, make_patient(), "WALKIN").token
+    called = allocation.call_next_for_doctor(doctor_id=early.doctor_id)
+    assert called.pk == present.pk
+    assert all(Token.objects.get(pk=t.pk).status == "CONFIRMED" for t in absent)
+
+
+def test_positions_and_estimates_run_over_the_doctors_day(clinic_morning, make_slot, make_patient):
+    early = make_slot(capacity=4, starts_in=timedelta(minutes=-10))  # 15-minute consultations
+    later = make_slot(capacity=4, starts_in=timedelta(hours=5))
+    a = book(early, make_patient(), "WALKIN").token
+    b = book(early, make_patient(), "WALKIN").token
+    c = book(later, make_patient(), "WALKIN").token
+    placed = {t.pk: t for t in selectors.annotate_tokens([Token.objects.get(pk=x.pk) for x in (a, b, c)])}
+    assert [placed[t.pk].position for t in (a, b, c)] == [1, 2, 3]
+    assert placed[c.pk].people_ahead == 2
+    now = timezone.now()
+    assert placed[a.pk].estimated_time >= now - timedelta(seconds=5)  # never in the past, though the slot began
+    assert placed[b.pk].estimated_time - placed[a.pk].estimated_time == timedelta(minutes=15)
+    assert placed[c.pk].estimated_time == later.start_time  # nobody is called before their slot
+    assert Token.objects.get(pk=a.pk).first_estimate is not None  # recorded at booking
+
+
+def test_the_measured_pace_replaces_the_slot_length_once_there_are_enough_consultations(clinic_morning, make_slot, make_patient):
+    slot = make_slot(capacity=12, starts_in=timedelta(minutes=-10))  # 5 minutes by the slot
+    done_at = timezone.now() - timedelta(minutes=1)
+    for _ in range(5):
+        t = book(slot, make_patient(), "WALKIN").token
+        Token.objects.filter(pk=t.pk).update(status="COMPLETED", called_at=done_at - timedelta(minutes=6), completed_at=done_at)
+    a = book(slot, make_patient(), "WALKIN").token
+    b = book(slot, make_patient(), "WALKIN").token
+    queue = selectors.day_queue(doctor_id=slot.doctor_id)
+    assert queue.pace == timedelta(minutes=6)
+    times = {t.pk: t.estimated_time for t in queue.order}
+    assert times[b.pk] - times[a.pk] == timedelta(minutes=6)
 
 
 def test_recall_is_only_for_the_called_patient(slot, patient):
-    token = book(slot, patient).token
+    token = book(slot, patient, "ONLINE").token
     with pytest.raises(InvalidTransition):
         allocation.recall_token(token_id=token.pk)
     allocation.check_in(token_id=token.pk)
@@ -399,14 +493,13 @@ def test_recall_is_only_for_the_called_patient(slot, patient):
 
 
 def test_a_patient_must_check_in_before_being_completed(slot, patient):
-    token = book(slot, patient).token
+    token = book(slot, patient, "ONLINE").token
     with pytest.raises(InvalidTransition, match="confirmed; it cannot be completed"):
         allocation.complete_token(token_id=token.pk)
 
 
 def test_a_called_patient_can_be_marked_no_show(slot, patient):
     token = book(slot, patient).token
-    allocation.check_in(token_id=token.pk)
     allocation.call_next(slot_id=slot.pk)
     assert allocation.mark_no_show(token_id=token.pk).status == "NO_SHOW"
 
@@ -478,7 +571,7 @@ def test_every_change_is_recorded_with_who_made_it(slot, patient, staff_user):
     allocation.cancel_token(token_id=token.pk, reason="changed plans", by=staff_user)
     events = list(QueueEvent.objects.filter(token=token).order_by("id"))
     assert [(e.kind, e.actor_id) for e in events] == [("BOOKED", staff_user.pk), ("CANCELLED", staff_user.pk)]
-    assert events[1].before["status"] == "CONFIRMED" and events[1].after["status"] == "CANCELLED"
+    assert events[1].before["status"] == "ARRIVED" and events[1].after["status"] == "CANCELLED"
 
 
 def test_a_refused_request_leaves_nothing_half_written(make_slot, patient):

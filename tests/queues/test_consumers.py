@@ -1,6 +1,7 @@
 """Websocket consumers: who may listen, full state on connect, pushes after commit only."""
 
 import asyncio
+import json
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -47,14 +48,17 @@ async def receive_until(c, needle, timeout=3):
 
 
 async def test_a_board_gets_the_full_state_on_connect_without_patient_names(display, doctor, slot, patient):
+    doctor.token_prefix = "GM"
+    await sync_to_async(doctor.save)()
     result = await sync_to_async(allocation.book_token)(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
+    assert result.token.token_label == "GM-1"
     c = communicator(f"/ws/board/{display.key}/")
     connected, _ = await c.connect()
     assert connected
     state = await c.receive_from()
     assert 'id="board-rows"' in state
     assert f'id="board-doctor-{doctor.pk}"' in state
-    assert f'<span class="num">{result.token.token_number}</span>' in state
+    assert '<span class="num">GM-1</span>' in state  # a walk-in is present at once: on the board's Next
     assert "Jane Doe" not in state and "Walk-in" not in state
     await c.disconnect()
 
@@ -87,29 +91,45 @@ async def test_nothing_is_sent_for_a_rolled_back_change(display, slot, patient):
     await c.disconnect()
 
 
-async def test_a_called_token_is_announced_to_boards(display, slot, patient):
+async def test_a_boards_next_lists_only_patients_who_have_checked_in(display, doctor, slot, make_patient):
+    c = communicator(f"/ws/board/{display.key}/")
+    assert (await c.connect())[0]
+    await c.receive_from()
+    online = (await sync_to_async(allocation.book_token)(
+        slot_id=slot.pk, patient_id=(await sync_to_async(make_patient)()).pk, category="ONLINE")).token
+    assert online.status == "CONFIRMED"
+    update = await receive_until(c, f'id="board-doctor-{doctor.pk}"')
+    assert f'<span class="num">{online.token_label}</span>' not in update  # expected, not next
+    await sync_to_async(allocation.check_in)(token_id=online.pk)
+    update = await receive_until(c, f'id="board-doctor-{doctor.pk}"')
+    assert f'<span class="num">{online.token_label}</span>' in update
+    await c.disconnect()
+
+
+async def test_a_called_token_is_announced_to_boards(display, doctor, slot, patient):
+    doctor.token_prefix = "GM"
+    await sync_to_async(doctor.save)()
     token = (await sync_to_async(allocation.book_token)(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")).token
-    await sync_to_async(allocation.check_in)(token_id=token.pk)
+    assert token.status == "ARRIVED"  # a walk-in can be called at once, no separate check-in
     c = communicator(f"/ws/board/{display.key}/")
     assert (await c.connect())[0]
     await c.receive_from()
     await sync_to_async(allocation.call_next)(slot_id=slot.pk)
     update = await receive_until(c, 'id="board-call"')
-    assert f'data-number="{token.token_number}"' in update
-    assert f"Token {token.token_number}, room 4" in update
+    assert f'data-number="{token.token_label}"' in update and token.token_label == "GM-1"
+    assert f"Token {token.token_label}, room 4" in update
     await c.disconnect()
 
 
 async def test_a_hindi_board_gets_hindi_labels_and_speech(doctor, slot, patient):
     display = await sync_to_async(Display.objects.create)(name="OPD", language="hi", department=doctor.department)
     token = (await sync_to_async(allocation.book_token)(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")).token
-    await sync_to_async(allocation.check_in)(token_id=token.pk)
     c = communicator(f"/ws/board/{display.key}/")
     assert (await c.connect())[0]
     assert "कमरा" in await c.receive_from()
     await sync_to_async(allocation.call_next)(slot_id=slot.pk)
     update = await receive_until(c, 'id="board-call"')
-    assert f"टोकन {token.token_number}, कमरा 4" in update
+    assert f"टोकन {token.token_label}, कमरा 4" in update
     await c.disconnect()
 
 
@@ -160,10 +180,12 @@ async def test_a_doctor_listens_to_their_own_queue_only(doctor, department, slot
 
     c = communicator(f"/ws/doctor/{doctor.pk}/", user)
     assert (await c.connect())[0]
-    assert 'id="doctor-queue"' in await c.receive_from()
+    state = await c.receive_from()
+    assert all(f'id="{part}"' in state for part in ("doctor-now", "doctor-counts", "doctor-rows", "doctor-waiting"))
     await sync_to_async(allocation.book_token)(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
     update = await receive_until(c, "Jane Doe")
-    assert 'id="doctor-queue"' in update
+    assert 'id="doctor-rows"' in update and 'id="doctor-counts"' in update
+    assert "1 present" in update  # a walk-in is checked in at booking
     await c.disconnect()
 
 
@@ -187,5 +209,7 @@ async def test_the_desk_socket_is_for_desk_staff_and_says_what_changed(slot, pat
     await sync_to_async(allocation.book_token)(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
     message = await c.receive_json_from(timeout=2)
     assert message["event"] == "queue-changed" and message["kind"] == "booked"
-    assert message["slot_id"] == str(slot.pk)
+    assert message["slot_id"] == str(slot.pk) and message["doctor_id"] == str(doctor.pk)
+    assert message["notes"] == []
+    assert "Jane Doe" not in json.dumps(message)
     await c.disconnect()

@@ -46,7 +46,8 @@ def test_the_desk_shows_todays_doctors_with_booked_capacity_waiting_and_delay(de
     assert "Dr. Asha Rao" in html
     assert "1/15" in html
     assert "delayed </span>20" in html
-    assert 'hx-trigger="queue-changed from:body, every 15s"' in html
+    assert 'hx-trigger="queue-changed from:body, every 60s"' in html  # a fallback: pushes refresh by doctor
+    assert f'hx-trigger="queue-changed-{slot.doctor_id} from:body"' in html
     assert response.context["live_socket"] == "/ws/desk/"
 
 
@@ -108,8 +109,9 @@ def test_booking_shows_token_number_position_and_estimated_time_in_place(desk, s
     html = response.content.decode()
     token = Token.objects.get(patient=patient)
     assert 'id="booking-result"' in html
-    assert f">{token.token_number}<" in html
-    assert "Position <strong>1</strong>" in html and "est." in html
+    assert f">{token.token_label}<" in html
+    # The slot is under way and nobody is ahead: due now, not at the slot's start in the past.
+    assert "<strong>First in the queue</strong>" in html and "est." in html and "(now)" in html
     assert f"/tokens/{token.pk}/slip/" in html
     assert set(events(response)) == {"queue-changed", "booked"}
 
@@ -119,8 +121,9 @@ def test_a_full_slot_puts_the_patient_on_the_waiting_list_and_says_where(desk, m
     allocation.book_token(slot_id=slot.pk, patient_id=make_patient().pk, category="WALKIN")
     patient = make_patient("Late Comer")
     html = book(desk, patient, slot).content.decode()
-    assert "Slot full: Late Comer added to the waiting list at place 1." in html
-    assert WaitingListEntry.objects.filter(patient=patient, status="WAITING").exists()
+    entry = WaitingListEntry.objects.get(patient=patient, status="WAITING")
+    assert "Slot full: Late Comer is on the waiting list, W1 (place 1)." in html
+    assert f"/waiting/{entry.pk}/slip/" in html  # a slip to hold, with the waiting number
 
 
 def test_a_blank_slot_books_the_doctors_preselected_slot(desk, slot, patient):
@@ -233,8 +236,8 @@ def test_a_confirmed_emergency_lands_at_the_head_of_the_queue(desk, make_slot, m
     html = desk.post("/desk/emergency/", data, **HX).content.decode()
     token = Token.objects.get(patient=patient)
     assert token.category == "EMERGENCY"
-    assert f"Emergency token {token.token_number}" in html
-    assert "Position <strong>1</strong> (next to be called)" in html
+    assert f"Emergency token {token.token_label}" in html
+    assert "<strong>First in the queue</strong>" in html
 
 
 def test_emergency_without_a_doctor_is_explained(desk, patient):
@@ -254,14 +257,14 @@ def test_emergency_for_a_patient_already_booked_is_refused_with_the_reason(desk,
 
 @pytest.fixture
 def token(slot, patient):
-    return allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN").token
+    return allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="ONLINE").token
 
 
 def test_check_in_marks_the_token_arrived_and_tells_the_panels(desk, token):
     response = desk.post(f"/desk/tokens/{token.pk}/check-in/", **HX)
     token.refresh_from_db()
     assert token.status == "ARRIVED"
-    assert events(response)["desk-notice"]["message"] == f"Token {token.token_number} (Jane Doe) checked in."
+    assert events(response)["desk-notice"]["message"] == f"Token {token.token_label} (Jane Doe) checked in."
     assert "queue-changed" in events(response)
 
 
@@ -292,7 +295,7 @@ def test_cancel_asks_for_a_reason_then_promotes_the_waiting_patient(desk, make_s
     desk.post(f"/desk/tokens/{token.pk}/cancel/", {"reason": "Patient asked to cancel"}, **HX)
     token.refresh_from_db()
     assert token.status == "CANCELLED" and token.cancel_reason == "Patient asked to cancel"
-    assert Token.objects.get(patient=waiting).status == "CONFIRMED"
+    assert Token.objects.get(patient=waiting).status == "ARRIVED"  # a promoted walk-in is in the hall
 
 
 def test_the_slot_panel_lists_the_queue_and_waiting_list(desk, make_slot, make_patient):

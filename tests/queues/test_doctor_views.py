@@ -18,8 +18,9 @@ def doctor_client(client, doctor):
 
 
 def arrived(slot, patient, category="WALKIN"):
+    """A present patient: walk-ins are checked in at booking, others check in."""
     token = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category=category).token
-    return allocation.check_in(token_id=token.pk)
+    return token if token.status == "ARRIVED" else allocation.check_in(token_id=token.pk)
 
 
 def test_a_doctor_lands_on_their_own_queue(doctor_client, doctor):
@@ -47,17 +48,17 @@ def test_call_next_calls_the_first_arrived_and_completes_the_current(doctor_clie
     second = arrived(slot, make_patient())
     url = reverse("queues:doctor-call-next", args=[doctor.pk])
     response = doctor_client.post(url, headers={"HX-Request": "true"})
-    assert f"Token {first.token_number} called in." in response.content.decode()
+    assert f"Token {first.token_label} called in." in response.content.decode()
     assert "marked as seen" not in response.content.decode()
     response = doctor_client.post(url, headers={"HX-Request": "true"})
     # The doctor is told that calling the next patient finished the one before.
-    assert f"Token {second.token_number} called in. Token {first.token_number} marked as seen." in response.content.decode()
+    assert f"Token {second.token_label} called in. Token {first.token_label} marked as seen." in response.content.decode()
     first.refresh_from_db(); second.refresh_from_db()
     assert (first.status, second.status) == (Token.Status.COMPLETED, Token.Status.CALLED)
 
 
 def test_call_next_says_what_to_do_when_nobody_has_arrived(doctor_client, doctor, slot, patient):
-    allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN")
+    allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="ONLINE")
     response = doctor_client.post(reverse("queues:doctor-call-next", args=[doctor.pk]), headers={"HX-Request": "true"})
     body = response.content.decode()
     assert "Nobody has checked in to call. 1 booked patient(s) have not checked in yet" in body
@@ -91,7 +92,7 @@ def test_token_actions_go_through_the_service(doctor_client, slot, patient, acti
 
 
 def test_a_refused_action_is_explained(doctor_client, slot, patient):
-    token = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN").token
+    token = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="ONLINE").token
     response = doctor_client.post(reverse("queues:doctor-token-action", args=[token.pk, "complete"]), headers={"HX-Request": "true"})
     assert "cannot be completed" in response.content.decode()
 
@@ -137,3 +138,49 @@ def test_a_manager_picks_any_doctor(client, doctor):
     client.force_login(make_staff("boss", "Manager"))
     assert doctor.name in client.get("/doctor/").content.decode()
     assert client.get(reverse("queues:doctor-queue", args=[doctor.pk])).status_code == 200
+
+
+def test_the_page_marks_present_and_expected_and_names_who_call_next_takes(doctor_client, doctor, slot, make_patient):
+    expected = allocation.book_token(slot_id=slot.pk, patient_id=make_patient("Not Here").pk, category="PRIORITY_PAID").token
+    present = arrived(slot, make_patient("In The Hall"))
+    page = doctor_client.get(reverse("queues:doctor-queue", args=[doctor.pk])).content.decode()
+    assert page.index("Not Here") < page.index("In The Hall")  # the expected keep their place
+    assert f'Call next patient: <span data-next-token>{present.token_label}</span>' in page
+    assert "Expected" in page and "Present" in page
+    assert expected.status == "CONFIRMED"
+
+
+def test_skip_says_who_goes_first_and_offers_a_no_show_after_two_skips(doctor_client, doctor, slot, make_patient):
+    token = arrived(slot, make_patient("Often Away"))
+    other = arrived(slot, make_patient("Right Here"))
+    allocation.call_next_for_doctor(doctor_id=doctor.pk)
+    skip = reverse("queues:doctor-token-action", args=[token.pk, "skip"])
+    body = doctor_client.post(skip, headers={"HX-Request": "true"}).content.decode()
+    assert f"Token {token.token_label} skipped: back in the queue behind token {other.token_label}." in body
+    allocation.call_next_for_doctor(doctor_id=doctor.pk)  # calls the other patient
+    allocation.call_next_for_doctor(doctor_id=doctor.pk)  # then the skipped one
+    body = doctor_client.post(skip, headers={"HX-Request": "true"}).content.decode()
+    assert "Skipped twice now" in body
+    allocation.call_next_for_doctor(doctor_id=doctor.pk)
+    page = doctor_client.get(reverse("queues:doctor-queue", args=[doctor.pk])).content.decode()
+    assert "data-offer-no-show" in page
+
+
+def test_a_long_queue_shows_the_first_rows_and_counts_the_rest(doctor_client, doctor, make_slot, make_patient):
+    from queues.fragments import DOCTOR_ROWS
+
+    slot = make_slot(capacity=DOCTOR_ROWS + 5)
+    for _ in range(DOCTOR_ROWS + 5):
+        arrived(slot, make_patient())
+    page = doctor_client.get(reverse("queues:doctor-queue", args=[doctor.pk])).content.decode()
+    assert page.count("data-token=") == DOCTOR_ROWS and "5 more today" in page
+    whole = doctor_client.get(reverse("queues:doctor-queue", args=[doctor.pk]) + "?all=1").content.decode()
+    assert whole.count("data-token=") == DOCTOR_ROWS + 5
+
+
+def test_a_row_no_show_marks_that_patient(doctor_client, doctor, slot, make_patient):
+    token = arrived(slot, make_patient())
+    response = doctor_client.post(reverse("queues:doctor-no-show", args=[doctor.pk]), {"token": token.pk}, headers={"HX-Request": "true"})
+    assert f"Token {token.token_label} marked as a no-show." in response.content.decode()
+    token.refresh_from_db()
+    assert token.status == "NO_SHOW"

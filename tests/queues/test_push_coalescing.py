@@ -30,17 +30,28 @@ def test_a_burst_of_bookings_is_published_at_most_once_per_window(settings, publ
     time.sleep(0.7)  # any further publication would have come by now
     windows = int(booked_in / 0.3) + 2  # the first change at once, then one per window at most
     assert 1 <= published.call_count <= windows < 5
-    assert published.call_args.kwargs == {"doctor_id": str(slot.doctor_id), "slot_id": str(slot.pk), "kind": "booked"}
+    assert published.call_args.kwargs == {"doctor_id": str(slot.doctor_id), "slot_id": str(slot.pk), "kind": "booked",
+                                          "messages": []}
 
 
 def test_a_call_announcement_survives_later_changes_in_the_same_window(settings, published):
     coalescer = broadcast.Coalescer(background=False)
-    coalescer.add(doctor_id="d1", slot_id="s1", kind="called")
-    coalescer.add(doctor_id="d1", slot_id="s1", kind="booked")
-    coalescer.add(doctor_id="d2", slot_id="s2", kind="booked")
+    coalescer.add(doctor_id="d1", slot_id="s1", kind="called", messages=[])
+    coalescer.add(doctor_id="d1", slot_id="s1", kind="booked", messages=[])
+    coalescer.add(doctor_id="d2", slot_id="s2", kind="booked", messages=[])
     coalescer.flush()
     kinds = {c.kwargs["doctor_id"]: c.kwargs["kind"] for c in published.call_args_list}
     assert kinds == {"d1": "called", "d2": "booked"}
+
+
+def test_desk_notes_of_merged_changes_are_all_kept(settings, published):
+    coalescer = broadcast.Coalescer(background=False)
+    coalescer.add(doctor_id="d1", slot_id="s1", kind="promoted", messages=["Waiting list W1 promoted: token 4."])
+    coalescer.add(doctor_id="d1", slot_id="s1", kind="booked", messages=[])
+    coalescer.add(doctor_id="d1", slot_id="s1", kind="promoted", messages=["Waiting list W2 promoted: token 5."])
+    coalescer.flush()
+    (call,) = published.call_args_list
+    assert call.kwargs["messages"] == ["Waiting list W1 promoted: token 4.", "Waiting list W2 promoted: token 5."]
 
 
 def test_with_coalescing_off_the_push_happens_in_the_request(settings, published, slot, patient, django_capture_on_commit_callbacks):

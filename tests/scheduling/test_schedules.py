@@ -3,8 +3,6 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from queues import allocation
@@ -13,14 +11,6 @@ from scheduling.schedules import generate_slots, plan_slots
 
 IST = ZoneInfo("Asia/Kolkata")
 MONDAY = date(2026, 11, 23)
-
-
-@pytest.fixture
-def manager(client, django_user_model):
-    user = django_user_model.objects.create_user("boss", password="boss-pass-123")
-    user.groups.add(Group.objects.get(name="Manager"))
-    client.force_login(user)
-    return client
 
 
 def test_a_week_mon_sat_9_to_13_in_hour_slots_gives_24_slots():

@@ -17,13 +17,13 @@ from queues.errors import AlreadyBooked
 from queues.models import Display, Token
 from scheduling.models import Department, Doctor, Patient, Slot
 
-DOCTORS = [
-    ("Dr. Asha Rao", "General Physician", "General Medicine", "4"),
-    ("Dr. Vikram Mehta", "Cardiologist", "Cardiology", "7"),
-    ("Dr. Priya Nair", "Paediatrician", "Paediatrics", "2"),
-    ("Dr. Sanjay Gupta", "Orthopaedic Surgeon", "Orthopaedics", "11"),
-    ("Dr. Meera Iyer", "Dermatologist", "Dermatology", "9"),
-    ("Dr. Arjun Singh", "ENT Specialist", "ENT", "5"),
+DOCTORS = [  # name, specialization, department, room, the department's token prefix
+    ("Dr. Asha Rao", "General Physician", "General Medicine", "4", "GM"),
+    ("Dr. Vikram Mehta", "Cardiologist", "Cardiology", "7", "C"),
+    ("Dr. Priya Nair", "Paediatrician", "Paediatrics", "2", "P"),
+    ("Dr. Sanjay Gupta", "Orthopaedic Surgeon", "Orthopaedics", "11", "OR"),
+    ("Dr. Meera Iyer", "Dermatologist", "Dermatology", "9", "D"),
+    ("Dr. Arjun Singh", "ENT Specialist", "ENT", "5", "ENT"),
 ]
 PATIENTS = [
     "Ramesh Kumar", "Sunita Devi", "Anil Sharma", "Kavita Joshi", "Mohammed Irfan", "Lakshmi Menon",
@@ -55,8 +55,8 @@ class Command(BaseCommand):
 
     def _doctors(self):
         doctors = []
-        for name, specialization, department, room in DOCTORS:
-            dept, _ = Department.objects.get_or_create(name=department)
+        for name, specialization, department, room, prefix in DOCTORS:
+            dept, _ = Department.objects.get_or_create(name=department, defaults={"token_prefix": prefix})
             doctor, _ = Doctor.objects.get_or_create(
                 name=name, defaults={"specialization": specialization, "department": dept, "room": room}
             )
@@ -110,8 +110,8 @@ class Command(BaseCommand):
                     )
                 except AlreadyBooked:
                     continue
-                if result.confirmed and j < 3:
-                    allocation.check_in(token_id=result.token.pk)
+                if result.confirmed and result.token.status == Token.Status.CONFIRMED and j < 3:
+                    allocation.check_in(token_id=result.token.pk)  # some booked patients have arrived
 
     def _users(self, first_doctor):
         User = get_user_model()

@@ -1,0 +1,56 @@
+"""Patient categories are rows of queues.Category (hospital data). Lookups for labels are
+cached per process for a short while; bookings always read the row itself."""
+
+from __future__ import annotations
+
+import time
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from queues.errors import InvalidRequest
+from queues.models import Category
+
+CACHE_SECONDS = 30
+_cache: dict = {"at": 0.0, "rows": {}}
+
+
+def all_by_code() -> dict[str, Category]:
+    """Every category, active or not, by code (cached for CACHE_SECONDS)."""
+    if time.monotonic() - _cache["at"] > CACHE_SECONDS or not _cache["rows"]:
+        _cache["rows"] = {c.code: c for c in Category.objects.all()}
+        _cache["at"] = time.monotonic()
+    return _cache["rows"]
+
+
+def label(code: str, language: str = "en") -> str:
+    category = all_by_code().get(code)
+    if category is None:
+        return code
+    return (category.name_hi or category.name) if language == "hi" else category.name
+
+
+def codes() -> list[str]:
+    """Every category's code in display order (reports count each)."""
+    return list(all_by_code())
+
+
+def desk_choices() -> list[tuple[str, str]]:
+    """What the desk books with its category keys: active categories but EMERGENCY, which has
+    its own deliberate action."""
+    return [(c.code, c.name) for c in all_by_code().values() if c.active and c.code != Category.EMERGENCY]
+
+
+def bookable(code) -> Category:
+    """The active category with this code, read from the database, or a refusal that says
+    which codes are accepted."""
+    category = Category.objects.filter(code=code, active=True).first() if isinstance(code, str) else None
+    if category is None:
+        accepted = ", ".join(Category.objects.filter(active=True).values_list("code", flat=True))
+        raise InvalidRequest(f"Unknown or inactive category {code!r}; choose one of {accepted}.", field="category")
+    return category
+
+
+@receiver([post_save, post_delete], sender=Category)
+def _forget(**kwargs):
+    _cache["at"] = 0.0

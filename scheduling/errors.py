@@ -1,0 +1,46 @@
+"""Domain errors raised by the scheduling services (scheduling.slots), and the shape every
+domain error has, here and in queues.errors.
+
+A domain error carries a `message` staff can read, the input `field` it is about (None when it
+is about the whole request), and the `status_code` and `code` the API answers with
+(config.api.exception_handler). Pages show the message, on the field when there is one.
+"""
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class SchedulingError(DomainError):
+    pass
+
+
+class InvalidSlot(SchedulingError):
+    """The slot's times or capacity break a limit (scheduling.models)."""
+
+    code = "invalid_slot"
+
+
+class SlotOverlap(SchedulingError):
+    """The doctor already has a slot, not cancelled, at part of that time."""
+
+    code = "slot_overlap"
+
+    def __init__(self, message: str):
+        super().__init__(message, field="start_time")
+
+
+class DoctorBusy(SchedulingError):
+    """The doctor's lock could not be had in time (lock_timeout): safe to retry."""
+
+    status_code = 503
+    code = "doctor_busy"
+
+    def __init__(self):
+        super().__init__("Someone else is changing this doctor's slots right now; please try again.")
