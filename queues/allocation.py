@@ -338,15 +338,6 @@ def _issue_token(*, slot, number, patient_id, category: Category, booked_at, kin
     return token
 
 
-def _note_first_estimates(slot: Slot, now: datetime) -> None:
-    """Record the estimate each newly issued token of the doctor's day is first told (the
-    report compares it with the real call time). Inside the day's lock, so the order is settled."""
-    queue = selectors.day_queue(doctor_id=slot.doctor_id, day=slot.local_day, now=now, with_patients=False)
-    for token in queue.order:
-        if token.first_estimate is None and token.estimated_time is not None:
-            Token.objects.filter(pk=token.pk, first_estimate__isnull=True).update(first_estimate=token.estimated_time)
-
-
 def _changed(slot: Slot, kind: str, **detail) -> None:
     broadcast.queue_changed(doctor_id=slot.doctor_id, slot_id=slot.pk, kind=kind, **detail)
 
@@ -372,7 +363,6 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
                 slot=slot, number=number, patient_id=patient_id, category=chosen, booked_at=booked_at,
                 kind=QueueEvent.Kind.BOOKED, by=by, now=now,
             )
-            _note_first_estimates(slot, now)
             _changed(slot, "booked")
             return BookingResult(token=token)
         _give_back_number(ledger_id)
@@ -420,7 +410,6 @@ def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
             slot=slot, number=number, patient_id=patient_id, category=emergency, booked_at=now,
             kind=QueueEvent.Kind.EMERGENCY, by=by, now=now,
         )
-        _note_first_estimates(slot, now)
         _changed(slot, "emergency")
         return token
 
@@ -642,7 +631,6 @@ def _fill_free_places(slot: Slot, now: datetime, by=None) -> list[Token]:
         entry.save(update_fields=["status", "token", "resolved_at"])
         promoted.append(token)
         _changed(slot, "promoted", message=f"Waiting list {entry.waiting_label} promoted: token {token.token_label}.")
-    _note_first_estimates(slot, now)
     return promoted
 
 

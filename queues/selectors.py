@@ -125,8 +125,19 @@ def day_queue(*, doctor_id, day: date | None = None, now: datetime | None = None
     if with_patients:
         tokens = tokens.select_related("patient")
     pace = priority.measured_pace(recent_consultations(doctor_id, before=now))
-    return DayQueue(doctor_id=doctor_id, day=day, now=now, slots=slots,
-                    order=place_tokens(list(tokens), slots, pace, now), pace=pace)
+    order = place_tokens(list(tokens), slots, pace, now)
+    record_first_estimates(order)
+    return DayQueue(doctor_id=doctor_id, day=day, now=now, slots=slots, order=order, pace=pace)
+
+
+def record_first_estimates(order: list[Token]) -> None:
+    """The first time a token is placed (its booking's answer, slip or screen), its estimate is
+    what the patient is told: keep it beside the real call time for the report's error. One
+    UPDATE per newly placed token, which only ever sets an empty field."""
+    for token in order:
+        if token.first_estimate is None and token.estimated_time is not None:
+            Token.objects.filter(pk=token.pk, first_estimate__isnull=True).update(first_estimate=token.estimated_time)
+            token.first_estimate = token.estimated_time
 
 
 def place_tokens(tokens: list[Token], slots: list[Slot], pace: timedelta | None, now: datetime) -> list[Token]:
@@ -176,6 +187,8 @@ def annotate_tokens(tokens: Iterable[Token], now: datetime | None = None) -> lis
         twin = placed.get(token.id)
         for name in ("position", "people_ahead", "estimated_time", "wait_minutes"):
             setattr(token, name, getattr(twin, name) if twin else None)
+        if twin:
+            token.first_estimate = twin.first_estimate  # recorded when the day was placed
         token.present = bool(twin and twin.present)
         token.expected = bool(twin and twin.expected)
         token.score = priority.priority_score(token.priority, token.booked_at, now)
