@@ -206,8 +206,9 @@ def _ensure_open(slot: Slot, now: datetime) -> None:
 
 
 def _patient_state(slot: Slot, patient_id) -> dict:
-    """One query, inside the locks: does the patient exist, how many places the slot holds, and
-    what booking this patient already has with this doctor today.
+    """One query, inside the locks: does the patient exist (and their name, for the answer), how
+    many places the slot holds, what booking this patient already has with this doctor today,
+    and the doctor's token prefix.
 
     Written as SQL because it runs on every booking while the slot is locked: the ORM's
     compilation of three correlated subqueries cost more than the query itself.
@@ -221,28 +222,31 @@ def _patient_state(slot: Slot, patient_id) -> dict:
     doctor = Slot._meta.pk.get_db_prep_value(slot.doctor_id, connection)
     day = prep.adapt_datefield_value(slot.local_day)
     tokens, waiting, patients = Token._meta.db_table, WaitingListEntry._meta.db_table, Patient._meta.db_table
+    doctors, departments = Doctor._meta.db_table, Doctor._meta.get_field("department").related_model._meta.db_table
     holding = ", ".join(["%s"] * len(Token.HOLDING_A_PLACE))
     active = ", ".join(["%s"] * len(Token.ACTIVE))
     sql = (
         f"SELECT (SELECT COUNT(*) FROM {tokens} WHERE slot_id = %s AND status IN ({holding})), "
         f"(SELECT token_label FROM {tokens} WHERE doctor_id = %s AND day = %s AND patient_id = p.id "
         f"AND status IN ({active}) LIMIT 1), "
-        f"EXISTS(SELECT 1 FROM {waiting} WHERE doctor_id = %s AND day = %s AND patient_id = p.id AND status = %s) "
+        f"EXISTS(SELECT 1 FROM {waiting} WHERE doctor_id = %s AND day = %s AND patient_id = p.id AND status = %s), "
+        f"p.name, (SELECT COALESCE(NULLIF(d.token_prefix, ''), dep.token_prefix, '') FROM {doctors} d "
+        f"LEFT JOIN {departments} dep ON dep.id = d.department_id WHERE d.id = %s) "
         f"FROM {patients} p WHERE p.id = %s"
     )
     params = [
         slot_pk, *Token.HOLDING_A_PLACE,
         doctor, day, *Token.ACTIVE,
         doctor, day, WaitingListEntry.Status.WAITING,
-        patient,
+        doctor, patient,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         raise PatientNotFound()
-    held, active_token, is_waiting = row
-    return {"held": held, "active_token": active_token, "waiting": bool(is_waiting)}
+    held, active_token, is_waiting, name, prefix = row
+    return {"held": held, "active_token": active_token, "waiting": bool(is_waiting), "patient_name": name, "prefix": prefix}
 
 
 def _held_places(slot: Slot) -> int:
@@ -309,16 +313,21 @@ def _insert_together(*instances) -> None:
                 cursor.execute(sql, values)
 
 
-def _label_for(slot: Slot, number: int) -> str:
-    doctor = getattr(slot, "_doctor_for_label", None)
-    if doctor is None:
-        doctor = slot._doctor_for_label = Doctor.objects.select_related("department").get(pk=slot.doctor_id)
-    return doctor.label_for(number)
+def _label_for(slot: Slot, number: int, prefix: str | None = None) -> str:
+    if prefix is None:
+        doctor = getattr(slot, "_doctor_for_label", None)
+        if doctor is None:
+            doctor = slot._doctor_for_label = Doctor.objects.select_related("department").get(pk=slot.doctor_id)
+        prefix = doctor.effective_token_prefix
+    return f"{prefix}-{number}" if prefix else str(number)
 
 
-def _issue_token(*, slot, number, patient_id, category: Category, booked_at, kind, now, by=None, waiting_entry=None) -> Token:
+def _issue_token(*, slot, number, patient_id, category: Category, booked_at, kind, now, by=None, waiting_entry=None,
+                 state: dict | None = None) -> Token:
     """Create a token with a number taken from the slot's day ledger, and its event. Patients
-    of a category booked in person (walk-in, emergency) are present at once."""
+    of a category booked in person (walk-in, emergency) are present at once. The token is placed
+    in the doctor's day before it is written, so it carries its position, estimate and first
+    estimate (and, with the booking's `state`, its patient's name) for the answer."""
     present = category.checked_in_at_booking
     token = Token(
         slot_id=slot.pk,
@@ -326,13 +335,17 @@ def _issue_token(*, slot, number, patient_id, category: Category, booked_at, kin
         doctor_id=slot.doctor_id,
         day=slot.local_day,
         token_number=number,
-        token_label=_label_for(slot, number),
+        token_label=_label_for(slot, number, state["prefix"] if state else None),
         category=category.code,
         priority=category.base_priority,
         booked_at=booked_at,
         status=Status.ARRIVED if present else Status.CONFIRMED,
         arrived_at=now if present else None,
     )
+    token.slot = slot
+    if state:
+        token.patient = Patient.from_db(connection.alias, ["id", "name"], [patient_id, state["patient_name"]])
+    selectors.place_new_token(token, now)
     event = _event(kind, slot=slot, token=token, waiting_entry=waiting_entry, by=by, after=states.state_of(token))
     _insert_together(token, event)
     return token
@@ -361,7 +374,7 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
         if state["held"] < slot.max_capacity:
             token = _issue_token(
                 slot=slot, number=number, patient_id=patient_id, category=chosen, booked_at=booked_at,
-                kind=QueueEvent.Kind.BOOKED, by=by, now=now,
+                kind=QueueEvent.Kind.BOOKED, by=by, now=now, state=state,
             )
             _changed(slot, "booked")
             return BookingResult(token=token)
@@ -408,7 +421,7 @@ def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
         _refuse_double_booking(state, slot)
         token = _issue_token(
             slot=slot, number=number, patient_id=patient_id, category=emergency, booked_at=now,
-            kind=QueueEvent.Kind.EMERGENCY, by=by, now=now,
+            kind=QueueEvent.Kind.EMERGENCY, by=by, now=now, state=state,
         )
         _changed(slot, "emergency")
         return token
@@ -457,6 +470,8 @@ def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", upda
         _record(kind, slot=slot, token=token, by=by, before=before, after=states.state_of(token), note=note)
         if to in (Status.CANCELLED, Status.NO_SHOW):
             _fill_free_places(slot, now, by)
+        if to == Status.COMPLETED:
+            selectors.forget_pace(slot.doctor_id)  # a new consultation time to measure
         _changed(slot, kind.lower())
         return token
 
@@ -580,6 +595,8 @@ def call_next_for_doctor(*, doctor_id, day=None, by=None, slot_id=None) -> Token
             _record(QueueEvent.Kind.COMPLETED, slot=current.slot_obj, token=current, by=by, before=before,
                     after=states.state_of(current), note="completed by calling the next patient")
             completed.append(current.token_label)
+        if completed:
+            selectors.forget_pace(doctor_id)
         before = states.move(token, Status.CALLED, now)
         token.behind_id, token.requeued_at = None, None
         token.save(update_fields=["status", "called_at", "behind", "requeued_at", "updated_at"])

@@ -4,8 +4,9 @@ bonus keeps changing the order while patients wait."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
@@ -107,27 +108,101 @@ def recent_consultations(doctor_id, *, before: datetime, count: int = priority.P
 
 
 def day_slots(*, doctor_id, day: date) -> list[Slot]:
-    """The doctor's slots of the day that run (not cancelled), by start, each with .effective_delay."""
+    """The doctor's slots of the day that run (not cancelled), by start, each with
+    .effective_delay (the cascade is computed from these same slots: one query)."""
     slots = [s for s in slots_for_day(day=day, doctor_id=doctor_id).order_by("start_time") if s.status != Slot.Status.CANCELLED]
-    delays = effective_delays(slots)
+    delays = priority.cascade_delays([priority.SlotTimes(s.id, s.start_time, s.end_time, s.delay_minutes) for s in slots])
     for s in slots:
         s.effective_delay = delays.get(s.id, 0)
     return slots
 
 
-def day_queue(*, doctor_id, day: date | None = None, now: datetime | None = None, with_patients: bool = True) -> DayQueue:
+@dataclass(slots=True)
+class Placed:
+    """A token as the day order needs it, read as plain values (no model instance): what the
+    booking's answer, the board and the API's positions are computed from."""
+
+    id: object
+    slot_id: object
+    category: str
+    priority: int
+    booked_at: datetime
+    status: str
+    called_at: datetime | None
+    token_number: int
+    token_label: str
+    behind_id: object
+    requeued_at: datetime | None
+    first_estimate: datetime | None
+    arrived_at: datetime | None
+    skip_count: int
+    slot_obj: Slot | None = None
+    present: bool = False
+    expected: bool = False
+    overdue: bool = False
+    position: int | None = None
+    people_ahead: int | None = None
+    estimated_time: datetime | None = None
+    wait_minutes: int | None = None
+    score: float | None = None
+
+    @property
+    def pk(self):
+        return self.id
+
+
+PLACED_FIELDS = [f.name for f in fields(Placed)][:14]
+PACE_CACHE_SECONDS = 60
+_pace_cache: dict = {}
+
+
+def doctor_pace(doctor_id, now: datetime) -> timedelta | None:
+    """The doctor's measured consultation time, remembered for a minute per process (it moves
+    only as consultations complete; `forget_pace` is called when one does)."""
+    cached = _pace_cache.get(doctor_id)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    pace = priority.measured_pace(recent_consultations(doctor_id, before=now))
+    _pace_cache[doctor_id] = (time.monotonic() + PACE_CACHE_SECONDS, pace)
+    return pace
+
+
+def forget_pace(doctor_id=None) -> None:
+    if doctor_id is None:
+        _pace_cache.clear()
+    else:
+        _pace_cache.pop(doctor_id, None)
+
+
+def day_queue(*, doctor_id, day: date | None = None, now: datetime | None = None, with_patients: bool = True,
+              slots: list[Slot] | None = None, joining: list | None = None) -> DayQueue:
     """The doctor's day: their running slots, every active token in serving order, each
-    placed, estimated and marked present or expected."""
+    placed, estimated and marked present or expected. With patients: Token instances with
+    their patient (pages that show names); without: plain values (`Placed`), cheaper.
+    `joining`: tokens not yet written (a booking placing itself before its insert)."""
     now = now or timezone.now()
     day = day or timezone.localdate(now)
-    slots = day_slots(doctor_id=doctor_id, day=day)
+    slots = day_slots(doctor_id=doctor_id, day=day) if slots is None else slots
     tokens = Token.objects.filter(doctor_id=doctor_id, day=day, status__in=Token.ACTIVE)
     if with_patients:
-        tokens = tokens.select_related("patient")
-    pace = priority.measured_pace(recent_consultations(doctor_id, before=now))
-    order = place_tokens(list(tokens), slots, pace, now)
-    record_first_estimates(order)
+        tokens = list(tokens.select_related("patient"))
+    else:
+        tokens = [Placed(*row) for row in tokens.values_list(*PLACED_FIELDS)]
+    pace = doctor_pace(doctor_id, now)
+    order = place_tokens(tokens + list(joining or []), slots, pace, now)
+    record_first_estimates([t for t in order if t not in (joining or [])])
     return DayQueue(doctor_id=doctor_id, day=day, now=now, slots=slots, order=order, pace=pace)
+
+
+def place_new_token(token: Token, now: datetime) -> None:
+    """Give a token about to be inserted its place in its doctor's day (.position,
+    .people_ahead, .present, .estimated_time, .wait_minutes, .score) and its first estimate,
+    so the booking's answer needs no second read. Runs inside the booking's locks."""
+    placed = Placed(*(getattr(token, name) for name in PLACED_FIELDS))
+    day_queue(doctor_id=token.doctor_id, day=token.day, now=now, with_patients=False, joining=[placed])
+    for name in ("position", "people_ahead", "present", "expected", "estimated_time", "wait_minutes", "score"):
+        setattr(token, name, getattr(placed, name))
+    token.first_estimate = placed.estimated_time
 
 
 def record_first_estimates(order: list[Token]) -> None:

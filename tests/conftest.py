@@ -94,10 +94,11 @@ def _fresh_cache():
     """Each test starts with no screens counted as open (queues/watchers.py keeps them in the cache)."""
     from django.core.cache import cache
 
-    from queues import categories
+    from queues import categories, selectors
 
     cache.clear()
     categories._forget()
+    selectors.forget_pace()
 
 
 @pytest.fixture
@@ -110,3 +111,21 @@ def clinic_morning():
     morning = timezone.make_aware(datetime(2026, 3, 2, 10, 0), timezone.get_current_timezone())
     with time_machine.travel(morning, tick=False):
         yield morning
+
+
+@pytest.fixture(autouse=True)
+def _local_noon(request):
+    """Every in-process test runs at 12:00 of today's local date (the clock ticks on), so slots
+    made hours from "now" stay on one day whatever time the suite runs. Tests that pin their own
+    clock travel again inside this; tests with other processes (concurrency, integration,
+    browsers) keep the real clock, which those processes share."""
+    path = str(request.node.path)
+    if any(f"/tests/{part}/" in path for part in ("concurrency", "integration", "e2e")):
+        yield
+        return
+    import time_machine
+    from datetime import datetime, time
+
+    noon = timezone.make_aware(datetime.combine(timezone.localdate(), time(12)), timezone.get_current_timezone())
+    with time_machine.travel(noon, tick=True):
+        yield

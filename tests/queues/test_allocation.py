@@ -474,6 +474,7 @@ def test_the_measured_pace_replaces_the_slot_length_once_there_are_enough_consul
     for _ in range(5):
         t = book(slot, make_patient(), "WALKIN").token
         Token.objects.filter(pk=t.pk).update(status="COMPLETED", called_at=done_at - timedelta(minutes=6), completed_at=done_at)
+    selectors.forget_pace(slot.doctor_id)  # as completing through the service does
     a = book(slot, make_patient(), "WALKIN").token
     b = book(slot, make_patient(), "WALKIN").token
     queue = selectors.day_queue(doctor_id=slot.doctor_id)
@@ -584,3 +585,17 @@ def test_a_refused_request_leaves_nothing_half_written(make_slot, patient):
     after = (Token.objects.count(), WaitingListEntry.objects.count(), QueueEvent.objects.count(),
              DoctorDay.objects.get().last_token_number)
     assert before == after
+
+
+def test_completing_a_consultation_updates_the_doctors_pace(clinic_morning, make_slot, make_patient):
+    slot = make_slot(capacity=12, starts_in=timedelta(minutes=-10))
+    assert selectors.doctor_pace(slot.doctor_id, timezone.now()) is None  # remembered: not measured yet
+    done_at = timezone.now() - timedelta(minutes=1)
+    for _ in range(4):
+        t = book(slot, make_patient(), "WALKIN").token
+        Token.objects.filter(pk=t.pk).update(status="COMPLETED", called_at=done_at - timedelta(minutes=7), completed_at=done_at)
+    fifth = book(slot, make_patient(), "WALKIN").token
+    allocation.call_next(slot_id=slot.pk)
+    with time_machine.travel(timezone.now() + timedelta(minutes=7), tick=False):
+        allocation.complete_token(token_id=fifth.pk)
+        assert selectors.doctor_pace(slot.doctor_id, timezone.now()) == timedelta(minutes=7)
