@@ -73,9 +73,10 @@ INSTALLED_APPS = [
     "queues",
 ]
 
+# WhiteNoise is sync-only: it comes last, so under ASGI the request crosses into the sync
+# thread once (with the view) instead of async -> sync -> async -> sync around it.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -225,9 +227,11 @@ STORAGES = {
 }
 
 # --- REST API -------------------------------------------------------------------------------
+# How long a web process remembers an API token's staff member and permissions (0: not at all).
+API_TOKEN_CACHE_SECONDS = envint("API_TOKEN_CACHE_SECONDS", 10)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -152,8 +152,6 @@ def queue_change_messages(*, doctor_id: str, slot_id: str, kind: str, messages: 
 
     boards = [board_doctor_group(doctor_id, lang) for lang in fragments.BOARD_LANGUAGES]
     watched = watchers.watched([DESK_GROUP, doctor_group(doctor_id), *boards])
-    parts_of = {doctor_group(doctor_id): fragments.DOCTOR_PARTS, **{board: ("row",) for board in boards}}
-    forget_sent({group: parts for group, parts in parts_of.items() if group not in watched})
     notes, out = messages or [], []
     if DESK_GROUP in watched:
         out.append((DESK_GROUP, {"type": "live.text", "text": json.dumps(
@@ -179,10 +177,13 @@ def queue_change_messages(*, doctor_id: str, slot_id: str, kind: str, messages: 
 _RENDERED_STAMP = re.compile(r' data-rendered="[^"]*"')
 
 
-def forget_sent(parts_by_group: dict[str, tuple]) -> None:
-    """A change no screen of a group saw: forget what was last sent there, so the next change
-    reaches the screens opened since (their full state at connect may differ from it)."""
-    keys = [f"pushed:{group}:{name}" for group, names in parts_by_group.items() for name in names]
+def forget_sent(groups: list[str]) -> None:
+    """A screen joins these groups with the full current state, which may differ from what was
+    last pushed there (changes nobody watched were never rendered): forget what was sent, so
+    the next change reaches it whatever it is."""
+    from queues import fragments
+
+    keys = [f"pushed:{group}:{name}" for group in groups for name in (*fragments.DOCTOR_PARTS, "row")]
     if not keys:
         return
     try:

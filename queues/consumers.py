@@ -37,6 +37,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.joined = list(groups)
         await watchers.watch(self.joined)  # before the full state is read: see queues/watchers.py
+        await database_sync_to_async(broadcast.forget_sent)(self.joined)
 
     async def leave(self) -> None:
         await watchers.unwatch(self.joined)

@@ -94,8 +94,10 @@ def _fresh_cache():
     """Each test starts with no screens counted as open (queues/watchers.py keeps them in the cache)."""
     from django.core.cache import cache
 
+    from config.authentication import forget_tokens
     from queues import categories, selectors
 
+    forget_tokens()
     cache.clear()
     categories._forget()
     selectors.forget_pace()

@@ -1,5 +1,6 @@
 """REST API v1: the original MVP's endpoints with its request shapes, status codes and refusals."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -380,7 +381,7 @@ def test_openapi_schema_and_swagger_ui_are_served_without_a_cdn(api):
     docs = api.get("/api/docs/")
     assert docs.status_code == 200
     html = docs.content.decode()
-    assert "swagger-ui" in html and "cdn" not in html.lower()
+    assert "swagger-ui" in html and not re.search(r"(src|href)=\"https?://", html)  # nothing from a CDN: hospital networks are often offline
 
 
 def test_oversize_strings_are_400(api):

@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
-from queues import allocation
+from queues import allocation, broadcast
 from queues.models import Display
 from queues.routing import websocket_urlpatterns
 from scheduling.models import Doctor
@@ -60,6 +60,20 @@ async def test_a_board_gets_the_full_state_on_connect_without_patient_names(disp
     assert f'id="board-doctor-{doctor.pk}"' in state
     assert '<span class="num">GM-1</span>' in state  # a walk-in is present at once: on the board's Next
     assert "Jane Doe" not in state and "Walk-in" not in state
+    await c.disconnect()
+
+
+async def test_a_screen_that_connects_makes_the_next_change_reach_it_in_full(display, doctor):
+    """What was last pushed to a group is forgotten when a screen joins it: the screen starts
+    from its full state, which may differ from the last push."""
+    from django.core.cache import cache
+
+    group = broadcast.board_doctor_group(doctor.pk, display.language)
+    await sync_to_async(cache.set)(f"pushed:{group}:row", "an old digest")
+    c = communicator(f"/ws/board/{display.key}/")
+    assert (await c.connect())[0]
+    await c.receive_from()
+    assert await sync_to_async(cache.get)(f"pushed:{group}:row") is None
     await c.disconnect()
 
 
