@@ -73,10 +73,11 @@ INSTALLED_APPS = [
     "queues",
 ]
 
-# WhiteNoise is sync-only: it comes last, so under ASGI the request crosses into the sync
-# thread once (with the view) instead of async -> sync -> async -> sync around it.
+# Every middleware is async-capable (WhiteNoise through config.static), so under ASGI a request
+# crosses into the sync thread once, for its view.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,7 +85,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
