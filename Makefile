@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench install dev-install migrate seed check-python clean
+.PHONY: run test lint bench install dev-install migrate seed check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "OPD Queue needs Python 3.11 or newer (set PYTHON=...)")'
@@ -37,12 +37,17 @@ seed: migrate
 run: seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## The whole test suite. PostgreSQL/Redis from DATABASE_URL/REDIS_URL, else embedded ones.
-test: dev-install
+## ruff, and the import contracts between the layers (.importlinter).
+lint: dev-install
+	$(VENV)/bin/ruff check .
+	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/lint-imports
+
+## Lint, then the whole test suite. PostgreSQL/Redis from DATABASE_URL/REDIS_URL, else embedded ones.
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks; each writes its section of docs/benchmarks.md.
-BENCHES ?= bookings push_latency push_size report
+BENCHES ?= bookings push_latency push_size report mvp_compare
 bench: dev-install
 	@for b in $(BENCHES); do \
 	  if [ -f bench/$$b.py ]; then echo "== bench.$$b"; $(PY) -m bench.$$b || exit 1; fi; \

@@ -134,7 +134,7 @@ async def _client(n: int, board_path: str, doctor_path: str, cookie: str, needle
     readers = [asyncio.ensure_future(read(i, ws)) for i, ws in enumerate(boards)]
     readers += [asyncio.ensure_future(drain(ws)) for ws in staff]
     print(json.dumps({"ready": True, "connect_s": connect_s}), file=out, flush=True)
-    while (line := await loop.run_in_executor(None, sys.stdin.readline)).strip() == "arm":
+    while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "arm":
         await asyncio.sleep(0.1)  # anything still in flight from the previous booking lands unarmed
         stamps[:] = [None] * n
         state.update(armed=True, left=n, done=asyncio.Event())
@@ -172,10 +172,10 @@ def _setup():
     from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
+    from tests.integration.staff import make_staff
 
     from queues.models import Display
     from scheduling.models import Department, Doctor, Patient, Slot
-    from tests.integration.staff import make_staff
 
     call_command("migrate", verbosity=0)
     dept = Department.objects.create(name=f"Bench {time.time_ns()}")

@@ -17,8 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from config.permissions import DoctorQueueAccess, SlotActions, TokenActions, UsesDesk, ViewsReports
 from config.ids import is_uuid
+from config.permissions import DoctorQueueAccess, SlotActions, TokenActions, UsesDesk, ViewsReports
 from queues import allocation, reports, selectors
 from queues.models import Token, WaitingListEntry
 from scheduling import slots

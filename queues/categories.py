@@ -1,9 +1,7 @@
 """Patient categories are rows of queues.Category (hospital data). Lookups for labels are
-cached per process for a short while; bookings always read the row itself."""
+cached per process for a short while (Category.by_code); bookings always read the row itself."""
 
 from __future__ import annotations
-
-import time
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -11,23 +9,14 @@ from django.dispatch import receiver
 from queues.errors import InvalidRequest
 from queues.models import Category
 
-CACHE_SECONDS = 30
-_cache: dict = {"at": 0.0, "rows": {}}
-
 
 def all_by_code() -> dict[str, Category]:
-    """Every category, active or not, by code (cached for CACHE_SECONDS)."""
-    if time.monotonic() - _cache["at"] > CACHE_SECONDS or not _cache["rows"]:
-        _cache["rows"] = {c.code: c for c in Category.objects.all()}
-        _cache["at"] = time.monotonic()
-    return _cache["rows"]
+    """Every category, active or not, by code (cached for a short while: Category.by_code)."""
+    return Category.by_code()
 
 
 def label(code: str, language: str = "en") -> str:
-    category = all_by_code().get(code)
-    if category is None:
-        return code
-    return (category.name_hi or category.name) if language == "hi" else category.name
+    return Category.label(code, language)
 
 
 def codes() -> list[str]:
@@ -53,4 +42,4 @@ def bookable(code) -> Category:
 
 @receiver([post_save, post_delete], sender=Category)
 def _forget(**kwargs):
-    _cache["at"] = 0.0
+    Category.forget_labels()

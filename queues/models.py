@@ -1,5 +1,6 @@
 """The queue itself: tokens, the waiting list, each doctor's day ledger and the event log."""
 
+import time
 import uuid
 
 from django.conf import settings
@@ -53,6 +54,28 @@ class Category(models.Model):
     def clean(self):
         if self.code == self.EMERGENCY and not self.active:
             raise ValidationError("Emergency cannot be switched off.")
+
+    # Names by code, for labels on pages: read once per LABELS_SECONDS per process (and again
+    # after a category is saved here); bookings always read the row (queues.categories.bookable).
+    LABELS_SECONDS = 30
+    _by_code: dict = {"at": float("-inf"), "rows": {}}
+
+    @classmethod
+    def by_code(cls) -> dict:
+        if time.monotonic() - cls._by_code["at"] > cls.LABELS_SECONDS or not cls._by_code["rows"]:
+            cls._by_code = {"at": time.monotonic(), "rows": {c.code: c for c in cls.objects.all()}}
+        return cls._by_code["rows"]
+
+    @classmethod
+    def forget_labels(cls) -> None:
+        cls._by_code = {"at": float("-inf"), "rows": {}}
+
+    @classmethod
+    def label(cls, code: str, language: str = "en") -> str:
+        category = cls.by_code().get(code)
+        if category is None:
+            return code
+        return (category.name_hi or category.name) if language == "hi" else category.name
 
 
 class DoctorDay(models.Model):
@@ -152,9 +175,7 @@ class Token(models.Model):
 
     @property
     def category_name(self) -> str:
-        from queues.categories import label
-
-        return label(self.category)
+        return Category.label(self.category)
 
     @property
     def actual_time(self):
@@ -211,9 +232,7 @@ class WaitingListEntry(models.Model):
 
     @property
     def category_name(self) -> str:
-        from queues.categories import label
-
-        return label(self.category)
+        return Category.label(self.category)
 
 
 class QueueEvent(models.Model):

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from queues.views import desk, reports, schedule_day, slip
-from queues.views import board, displays, doctor
+from queues.views import board, desk, displays, doctor, reports, schedule_day, slip
 
 app_name = "queues"
 

@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from scheduling import roles
 from scheduling.models import (
-    MAX_SLOT_CAPACITY, MAX_SLOT_LENGTH, MIN_PATTERN_SLOT_MINUTES, Department, Doctor, WeeklyPattern,
+    MAX_SLOT_CAPACITY,
+    MAX_SLOT_LENGTH,
+    MIN_PATTERN_SLOT_MINUTES,
+    Department,
+    Doctor,
+    WeeklyPattern,
 )
 from scheduling.schedules import MAX_DAYS
 

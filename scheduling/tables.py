@@ -1,7 +1,7 @@
 """Manager lists (django-tables2)."""
 
-import django_tables2 as tables
 import django_filters
+import django_tables2 as tables
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q

@@ -107,8 +107,9 @@ def _fresh_cache():
 def clinic_morning():
     """Pin the clock to 10:00 on a fixed local day, so slots hours apart stay on one day
     whatever time the suite runs."""
-    import time_machine
     from datetime import datetime
+
+    import time_machine
 
     morning = timezone.make_aware(datetime(2026, 3, 2, 10, 0), timezone.get_current_timezone())
     with time_machine.travel(morning, tick=False):
@@ -125,8 +126,9 @@ def _local_noon(request):
     if any(f"/tests/{part}/" in path for part in ("concurrency", "integration", "e2e")):
         yield
         return
-    import time_machine
     from datetime import datetime, time
+
+    import time_machine
 
     noon = timezone.make_aware(datetime.combine(timezone.localdate(), time(12)), timezone.get_current_timezone())
     with time_machine.travel(noon, tick=True):

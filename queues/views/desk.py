@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from config.permissions import role_required
 from config.ids import is_uuid
+from config.permissions import role_required
 from queues import allocation, selectors
 from queues.errors import AllocationError
 from queues.filters import PatientSearch

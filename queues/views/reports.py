@@ -13,8 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from queues import reports, svg
-from queues import categories
+from queues import categories, reports, svg
 from queues.report_forms import ReportFilterForm
 from queues.report_tables import DoctorReportTable, minutes, percent
 from scheduling.roles import VIEW_REPORTS

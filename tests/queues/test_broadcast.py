@@ -4,9 +4,8 @@ import logging
 from unittest.mock import Mock
 
 import pytest
-from django.test import override_settings
-
 from asgiref.sync import async_to_sync
+from django.test import override_settings
 
 from queues import allocation, broadcast, fragments, watchers
 from queues.models import Display, Token

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from queues.models import Category, Token
 from scheduling.models import Doctor
-from tests.staff import make_staff
 from tests.queues.test_reports import DAY, IST, C, DayBuilder, S, kolkata_day  # noqa: F401
+from tests.staff import make_staff
 
 pytestmark = pytest.mark.django_db
 URL = "/reports/daily/"
