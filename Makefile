@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install dev-install migrate seed check-python clean
+.PHONY: run test lint screenshots bench install dev-install migrate seed check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "OPD Queue needs Python 3.11 or newer (set PYTHON=...)")'
@@ -45,6 +45,10 @@ lint: dev-install
 ## Lint, then the whole test suite. PostgreSQL/Redis from DATABASE_URL/REDIS_URL, else embedded ones.
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## The README's screenshots (docs/screenshots), taken by the browser tests.
+screenshots: dev-install
+	SCREENSHOTS_DIR=$(abspath docs/screenshots) $(PY) -m pytest -q tests/e2e
 
 ## Benchmarks; each writes its section of docs/benchmarks.md.
 BENCHES ?= bookings push_latency push_size report mvp_compare

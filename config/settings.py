@@ -143,6 +143,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": envint("DB_POOL_TIMEOUT", 10),
         }
 
+# Threads per web process serving HTTP (config/asgi.py); each holds at most one database
+# connection from the pool at a time.
+WEB_THREADS = envint("WEB_THREADS", 8)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels (websockets) ------------------------------------------------------------------

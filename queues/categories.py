@@ -31,8 +31,13 @@ def desk_choices() -> list[tuple[str, str]]:
 
 
 def bookable(code) -> Category:
-    """The active category with this code, read from the database, or a refusal that says
-    which codes are accepted."""
+    """The active category with this code, or a refusal that says which codes are accepted.
+    An active category is taken from the label cache (switching one off reaches every web
+    process within Category.LABELS_SECONDS); anything else is read from the database, so a
+    category switched on is bookable at once."""
+    cached = all_by_code().get(code) if isinstance(code, str) else None
+    if cached is not None and cached.active:
+        return cached
     category = Category.objects.filter(code=code, active=True).first() if isinstance(code, str) else None
     if category is None:
         accepted = ", ".join(Category.objects.filter(active=True).values_list("code", flat=True))

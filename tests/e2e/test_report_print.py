@@ -74,8 +74,9 @@ def test_the_report_prints_on_two_a4_pages_and_looks_right(page, live_server_url
             for n in range(1, count + 1)
         ]
         subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "2", pdf, os.path.join(tmp, "page")], check=True)
-        os.makedirs(SCREENSHOTS, exist_ok=True)
-        shutil.copy(os.path.join(tmp, "page-1.png"), os.path.join(SCREENSHOTS, "report-page1.png"))
+        if SCREENSHOTS:
+            os.makedirs(SCREENSHOTS, exist_ok=True)
+            shutil.copy(os.path.join(tmp, "page-1.png"), os.path.join(SCREENSHOTS, "report-page1.png"))
         if os.environ.get("REPORT_PAGES_DIR"):  # to look at every page by hand
             for n in range(1, min(count, 2) + 1):
                 shutil.copy(os.path.join(tmp, f"page-{n}.png"), os.environ["REPORT_PAGES_DIR"])
