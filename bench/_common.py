@@ -177,6 +177,15 @@ def latency_ms(values: list[float]) -> str:
 _HEADER = "# Benchmarks\n"
 
 
+def publish(name: str, body: str, *, write: bool = True) -> None:
+    """Print a bench's section, or write it into docs/benchmarks.md and say so."""
+    if not write:
+        print(body)
+        return
+    write_section(name, body)
+    print(f"wrote the {name} section of {DOCS.relative_to(ROOT)}")
+
+
 def write_section(name: str, body: str) -> None:
     """Replace the text between `<!-- name:start -->` and `<!-- name:end -->` (appending the
     markers if the file has none), leaving everything else in the file as it is."""

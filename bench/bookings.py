@@ -932,11 +932,7 @@ def main(argv=None) -> int:
     from django.db import connections
 
     connections.close_all()
-    if args.no_write:
-        print(text)
-    else:
-        common.write_section("bookings", text)
-        print(f"wrote the bookings section of {common.DOCS.relative_to(common.ROOT)}")
+    common.publish("bookings", text, write=not args.no_write)
     print(f"bench.bookings took {time.monotonic() - started:.0f} s")
     return 0
 

@@ -853,11 +853,7 @@ def main(argv=None) -> int:
     loads.append(common.loadavg())
     text = render(info, args, rounds, pages, profile, notes, ours_cmd, mvp.command.replace(str(mvp.port), "$PORT"),
                   mvp_freeze, wrk_version(wrk), loads, time.monotonic() - started)
-    if args.no_write:
-        print(text)
-    else:
-        common.write_section("mvp-compare", text)
-        print(f"wrote the mvp-compare section of {common.DOCS.relative_to(ROOT)}")
+    common.publish("mvp-compare", text, write=not args.no_write)
     print(f"bench.mvp_compare took {time.monotonic() - started:.0f} s")
     return 0
 

@@ -40,7 +40,7 @@ from queues.errors import (
     WaitingEntryNotFound,
 )
 from queues.models import Category, DoctorDay, QueueEvent, Token, WaitingListEntry
-from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Doctor, Patient, Slot
+from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Doctor, Patient, Slot, token_label
 
 Status = Token.Status
 
@@ -314,12 +314,14 @@ def _insert_together(*instances) -> None:
 
 
 def _label_for(slot: Slot, number: int, prefix: str | None = None) -> str:
+    """The token's label; `prefix` comes with the booking's state query, else it is read (once
+    per slot object: a promotion may issue several tokens)."""
     if prefix is None:
         doctor = getattr(slot, "_doctor_for_label", None)
         if doctor is None:
             doctor = slot._doctor_for_label = Doctor.objects.select_related("department").get(pk=slot.doctor_id)
         prefix = doctor.effective_token_prefix
-    return f"{prefix}-{number}" if prefix else str(number)
+    return token_label(prefix, number)
 
 
 def _issue_token(*, slot, number, patient_id, category: Category, booked_at, kind, now, by=None, waiting_entry=None,
@@ -461,11 +463,13 @@ def _twin(order: list[Token], token: Token) -> Token:
 
 
 def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None) -> Token:
+    """Move a token to `to` under its locks; `update(token, slot, now)` changes what else the
+    move needs and may return a note for the event."""
     now = timezone.now()
     with _token_locked(token_id) as (slot, token):
         before = states.move(token, to, now)
         if update:
-            update(token, slot, now)
+            note = update(token, slot, now) or note
         token.save()
         _record(kind, slot=slot, token=token, by=by, before=before, after=states.state_of(token), note=note)
         if to in (Status.CANCELLED, Status.NO_SHOW):
@@ -494,13 +498,15 @@ def mark_no_show(*, token_id, by=None) -> Token:
 def check_in(*, token_id, by=None) -> Token:
     """The patient has arrived and can be called. On time, they take their own place in the
     day order; after their slot has ended, they join the end of the present queue (number kept)."""
-    late = {}
+    late = []
 
     def join_if_late(token, slot, now):
-        if selectors.has_ended(slot, now):
-            order = _day_order(slot, now)
-            _place_behind(token, priority.end_of_present_queue(order, _twin(order, token)), now)
-            late["note"] = "arrived after the slot ended: joined the end of the queue"
+        if not selectors.has_ended(slot, now):
+            return None
+        order = _day_order(slot, now)
+        _place_behind(token, priority.end_of_present_queue(order, _twin(order, token)), now)
+        late.append(token)
+        return "arrived after the slot ended: joined the end of the queue"
 
     token = _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.ARRIVED, by=by, update=join_if_late)
     token.joined_at_end = bool(late)
@@ -590,10 +596,7 @@ def call_next_for_doctor(*, doctor_id, day=None, by=None, slot_id=None) -> Token
             raise _nobody_to_call(candidates)
         completed = []
         for current in (t for t in order if t.status == Status.CALLED):
-            before = states.move(current, Status.COMPLETED, now)
-            current.save(update_fields=["status", "completed_at", "updated_at"])
-            _record(QueueEvent.Kind.COMPLETED, slot=current.slot_obj, token=current, by=by, before=before,
-                    after=states.state_of(current), note="completed by calling the next patient")
+            _complete_with_doctor(current, current.slot_obj, now, by, note="completed by calling the next patient")
             completed.append(current.token_label)
         if completed:
             selectors.forget_pace(doctor_id)
@@ -604,6 +607,14 @@ def call_next_for_doctor(*, doctor_id, day=None, by=None, slot_id=None) -> Token
         _changed(token.slot_obj, "called")
         token.completed_labels = completed  # so the page can say so
         return token
+
+
+def _complete_with_doctor(token: Token, slot: Slot, now: datetime, by, *, note: str) -> None:
+    """The patient with the doctor is done because something else moved on (the next call, the
+    slot's cancellation): completed, with the reason in the event."""
+    before = states.move(token, Status.COMPLETED, now)
+    token.save(update_fields=["status", "completed_at", "updated_at"])
+    _record(QueueEvent.Kind.COMPLETED, slot=slot, token=token, by=by, before=before, after=states.state_of(token), note=note)
 
 
 def call_next(*, slot_id, by=None) -> Token:
@@ -718,10 +729,7 @@ def cancel_slot(*, slot_id, reason: str = "", by=None) -> SlotCancellation:
         )
         for token in tokens:
             if token.status == Status.CALLED:  # with the doctor: that consultation is over
-                before = states.move(token, Status.COMPLETED, now)
-                token.save(update_fields=["status", "completed_at", "updated_at"])
-                _record(QueueEvent.Kind.COMPLETED, slot=slot, token=token, by=by, before=before,
-                        after=states.state_of(token), note="completed when the slot was cancelled")
+                _complete_with_doctor(token, slot, now, by, note="completed when the slot was cancelled")
                 continue
             before = states.move(token, Status.CANCELLED, now)
             token.cancel_reason = reason

@@ -227,8 +227,7 @@ class WaitingListEntry(models.Model):
     @property
     def waiting_label(self) -> str:
         """What the waiting patient is called by: "GM-W3" (the doctor's token prefix), else "W3"."""
-        prefix = self.doctor.effective_token_prefix
-        return f"{prefix}-W{self.waiting_number}" if prefix else f"W{self.waiting_number}"
+        return self.doctor.label_for(f"W{self.waiting_number}")
 
     @property
     def category_name(self) -> str:

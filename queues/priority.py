@@ -164,10 +164,6 @@ def median_absolute_error_minutes(pairs: Iterable[tuple[datetime, datetime]]) ->
     return round(statistics.median(errors), 1) if errors else None
 
 
-def consultation_length(start: datetime, end: datetime, max_capacity: int) -> timedelta:
-    return (end - start) / max_capacity
-
-
 @dataclass(frozen=True)
 class SlotTimes:
     id: object

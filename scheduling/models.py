@@ -16,6 +16,12 @@ MIN_PATTERN_SLOT_MINUTES = 5  # a weekly pattern's slots are at least this long
 TOKEN_PREFIX = RegexValidator(r"^[A-Z0-9]{1,4}$", "Up to 4 capital letters or digits, e.g. C or ENT.")
 
 
+def token_label(prefix: str, number) -> str:
+    """A number as patients see it: "C-12" with a prefix, "12" without (also "C-W3" for a
+    waiting number)."""
+    return f"{prefix}-{number}" if prefix else str(number)
+
+
 class Department(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100, unique=True)
@@ -65,10 +71,9 @@ class Doctor(models.Model):
     def effective_token_prefix(self) -> str:
         return self.token_prefix or (self.department.token_prefix if self.department_id else "")
 
-    def label_for(self, number: int) -> str:
+    def label_for(self, number) -> str:
         """A token number as patients see it: "C-12", or "12" with no prefix."""
-        prefix = self.effective_token_prefix
-        return f"{prefix}-{number}" if prefix else str(number)
+        return token_label(self.effective_token_prefix, number)
 
 
 class Patient(models.Model):

@@ -417,6 +417,7 @@ def test_a_late_arrival_after_their_slot_ended_joins_the_end_of_the_present_queu
     here = [book(running, make_patient(), "WALKIN").token for _ in range(2)]
     checked_in = allocation.check_in(token_id=late.pk)
     assert checked_in.joined_at_end and checked_in.token_number == late.token_number
+    assert "joined the end of the queue" in QueueEvent.objects.get(token=late, kind="ARRIVED").note
     day = selectors.day_queue(doctor_id=running.doctor_id).order
     assert [t.pk for t in day] == [here[0].pk, here[1].pk, late.pk]
 
