@@ -4,7 +4,7 @@ Locking (see docs/architecture.md):
 1. `SELECT ... FOR UPDATE` on the slot row serialises everything that touches one slot.
 2. The doctor's day ledger (DoctorDay) row is locked next, when an operation hands out a token
    number or must see the doctor's whole day (one booking per patient per doctor per day). On
-   PostgreSQL a booking takes both in one statement (`_lock_slot_and_day`).
+   PostgreSQL a booking takes both in one statement (`sql.lock_slot_and_day`).
 Always slot first, then ledger, and never two slots in one transaction: no deadlocks.
 Counts are taken inside the locks; database constraints are the backstop. On SQLite, whose
 transactions here start IMMEDIATE, every write transaction is serialised anyway.
@@ -19,20 +19,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from queues import broadcast, categories, priority, selectors, states
+from queues import broadcast, categories, priority, selectors, sql, states
 from queues.errors import (
     AlreadyBooked,
     CapacityTooSmall,
     InvalidRequest,
     InvalidTransition,
     NobodyArrived,
-    PatientNotFound,
     SlotBusy,
     SlotClosed,
     SlotNotFound,
@@ -81,7 +79,7 @@ def _transaction():
 def _slot_locked(slot_id):
     """A transaction holding the slot's row lock; yields the freshly read slot."""
     with _transaction():
-        yield _select_slot_for_update(slot_id)
+        yield sql.select_slot_for_update(slot_id)
 
 
 @contextmanager
@@ -91,96 +89,20 @@ def _slot_and_day_locked(slot_id):
     locks come in one statement, the slot's first: one round trip fewer on every booking."""
     with _transaction():
         if connection.vendor == "postgresql":
-            yield _lock_slot_and_day(slot_id)
+            yield sql.lock_slot_and_day(slot_id)
         else:
-            slot = _select_slot_for_update(slot_id)
+            slot = sql.select_slot_for_update(slot_id)
             yield (slot, *_lock_day(slot, take_number=True))
-
-
-_SLOT_FIELDS = [f.attname for f in Slot._meta.concrete_fields]
-
-
-def _slot_pk(slot_id):
-    try:
-        return Slot._meta.pk.get_db_prep_value(slot_id, connection)
-    except (ValueError, TypeError, ValidationError):
-        raise SlotNotFound() from None
-
-
-def _slot_columns(prefix: str = "") -> str:
-    return ", ".join(prefix + connection.ops.quote_name(Slot._meta.get_field(name).column) for name in _SLOT_FIELDS)
-
-
-def _slot_from_row(row) -> Slot:
-    values = []
-    for name, value in zip(_SLOT_FIELDS, row):  # as the ORM would convert them (SQLite: UUIDs, datetimes)
-        column = Slot._meta.get_field(name).get_col(Slot._meta.db_table)
-        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-            value = convert(value, column, connection)
-        values.append(value)
-    return Slot.from_db(connection.alias, _SLOT_FIELDS, values)
-
-
-def _select_slot_for_update(slot_id) -> Slot:
-    """SELECT ... FOR UPDATE the slot row. Hand-written because it runs on every operation and
-    the ORM's query compilation costs more than the round trip."""
-    pk = _slot_pk(slot_id)
-    with connection.cursor() as cursor:
-        # SQLite has no row locks; its IMMEDIATE transaction already holds the database's write lock.
-        for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        cursor.execute(f"SELECT {_slot_columns()} FROM {Slot._meta.db_table} WHERE id = %s{for_update}", [pk])
-        row = cursor.fetchone()
-    if row is None:
-        raise SlotNotFound()
-    return _slot_from_row(row)
-
-
-def _lock_slot_and_day(slot_id) -> tuple[Slot, int, int]:
-    """PostgreSQL: lock the slot row, then upsert-lock its day ledger taking the next number, in
-    one statement. The ledger's insert reads the locked slot row, so the slot's lock comes first,
-    as everywhere else. The day is the slot's start in the hospital's time zone, as
-    Slot.local_day computes it."""
-    ledger = DoctorDay._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH s AS (SELECT {_slot_columns()} FROM {Slot._meta.db_table} WHERE id = %s FOR UPDATE), "
-            f"l AS (INSERT INTO {ledger} (doctor_id, day, last_token_number, last_waiting_number) "
-            f"SELECT doctor_id, (start_time AT TIME ZONE %s)::date, 1, 0 FROM s "
-            f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {ledger}.last_token_number + 1 "
-            "RETURNING id, last_token_number) "
-            f"SELECT {_slot_columns('s.')}, l.id, l.last_token_number FROM s CROSS JOIN l",
-            [_slot_pk(slot_id), settings.TIME_ZONE],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise SlotNotFound()
-    *slot_row, ledger_id, number = row
-    return _slot_from_row(slot_row), ledger_id, number
 
 
 def _lock_day(slot: Slot, *, take_number: bool = False) -> tuple[int, int]:
     """Lock (creating it if need be) the ledger of the slot's doctor and day.
 
-    Returns (ledger id, last token number handed out). One round trip: an upsert that takes the
-    row lock whether it inserts or not. With take_number the counter also moves on by one in
-    the same statement, and the number returned is the caller's: a booking that ends on the
-    waiting list gives it back (`_give_back_number`), a refusal rolls it back.
+    Returns (ledger id, last token number handed out). With take_number the counter also moves
+    on by one in the same statement, and the number returned is the caller's: a booking that
+    ends on the waiting list gives it back (`_give_back_number`), a refusal rolls it back.
     """
-    return _lock_doctor_day(slot.doctor_id, slot.local_day, step=1 if take_number else 0)
-
-
-def _lock_doctor_day(doctor_id, day, *, step: int = 0) -> tuple[int, int]:
-    table = DoctorDay._meta.db_table
-    doctor = DoctorDay._meta.get_field("doctor").get_db_prep_value(doctor_id, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (doctor_id, day, last_token_number, last_waiting_number) VALUES (%s, %s, %s, 0) "
-            f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {table}.last_token_number + %s "
-            "RETURNING id, last_token_number",
-            [doctor, connection.ops.adapt_datefield_value(day), step, step],
-        )
-        ledger_id, last_number = cursor.fetchone()
-    return ledger_id, last_number
+    return sql.lock_doctor_day(slot.doctor_id, slot.local_day, step=1 if take_number else 0)
 
 
 def _give_back_number(ledger_id: int) -> None:
@@ -203,50 +125,6 @@ def _ensure_open(slot: Slot, now: datetime) -> None:
     if selectors.has_ended(slot, now):
         end = timezone.localtime(slot.end_time)
         raise SlotClosed(f"This slot ended at {end:%H:%M}; choose a later slot.")
-
-
-def _patient_state(slot: Slot, patient_id) -> dict:
-    """One query, inside the locks: does the patient exist (and their name, for the answer), how
-    many places the slot holds, what booking this patient already has with this doctor today,
-    and the doctor's token prefix.
-
-    Written as SQL because it runs on every booking while the slot is locked: the ORM's
-    compilation of three correlated subqueries cost more than the query itself.
-    """
-    prep = connection.ops
-    try:
-        patient = Patient._meta.pk.get_db_prep_value(patient_id, connection)
-    except (ValueError, TypeError, ValidationError):
-        raise PatientNotFound() from None
-    slot_pk = Slot._meta.pk.get_db_prep_value(slot.pk, connection)
-    doctor = Slot._meta.pk.get_db_prep_value(slot.doctor_id, connection)
-    day = prep.adapt_datefield_value(slot.local_day)
-    tokens, waiting, patients = Token._meta.db_table, WaitingListEntry._meta.db_table, Patient._meta.db_table
-    doctors, departments = Doctor._meta.db_table, Doctor._meta.get_field("department").related_model._meta.db_table
-    holding = ", ".join(["%s"] * len(Token.HOLDING_A_PLACE))
-    active = ", ".join(["%s"] * len(Token.ACTIVE))
-    sql = (
-        f"SELECT (SELECT COUNT(*) FROM {tokens} WHERE slot_id = %s AND status IN ({holding})), "
-        f"(SELECT token_label FROM {tokens} WHERE doctor_id = %s AND day = %s AND patient_id = p.id "
-        f"AND status IN ({active}) LIMIT 1), "
-        f"EXISTS(SELECT 1 FROM {waiting} WHERE doctor_id = %s AND day = %s AND patient_id = p.id AND status = %s), "
-        f"p.name, (SELECT COALESCE(NULLIF(d.token_prefix, ''), dep.token_prefix, '') FROM {doctors} d "
-        f"LEFT JOIN {departments} dep ON dep.id = d.department_id WHERE d.id = %s) "
-        f"FROM {patients} p WHERE p.id = %s"
-    )
-    params = [
-        slot_pk, *Token.HOLDING_A_PLACE,
-        doctor, day, *Token.ACTIVE,
-        doctor, day, WaitingListEntry.Status.WAITING,
-        doctor, patient,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        raise PatientNotFound()
-    held, active_token, is_waiting, name, prefix = row
-    return {"held": held, "active_token": active_token, "waiting": bool(is_waiting), "patient_name": name, "prefix": prefix}
 
 
 def _held_places(slot: Slot) -> int:
@@ -290,29 +168,6 @@ def _record(kind, **details) -> None:
     _event(kind, **details).save()
 
 
-def _insert_together(*instances) -> None:
-    """Insert new model instances in one round trip on PostgreSQL (one statement of
-    data-modifying CTEs; the foreign keys are checked at its end), one INSERT each elsewhere.
-    Used on the booking path, where every round trip is spent holding the slot's lock.
-    Database-generated ids (QueueEvent's) are not read back: nobody needs them."""
-    quote = connection.ops.quote_name
-    statements, params = [], []
-    for obj in instances:
-        meta = obj._meta
-        fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
-        params.append([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
-        columns = ", ".join(quote(f.column) for f in fields)
-        statements.append(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})")
-        obj._state.adding, obj._state.db = False, connection.alias
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            ctes = ", ".join(f"new{n} AS ({sql})" for n, sql in enumerate(statements[:-1]))
-            cursor.execute(f"WITH {ctes} {statements[-1]}" if ctes else statements[-1], [p for ps in params for p in ps])
-        else:
-            for sql, values in zip(statements, params):
-                cursor.execute(sql, values)
-
-
 def _label_for(slot: Slot, number: int, prefix: str | None = None) -> str:
     """The token's label; `prefix` comes with the booking's state query, else it is read (once
     per slot object: a promotion may issue several tokens)."""
@@ -349,7 +204,7 @@ def _issue_token(*, slot, number, patient_id, category: Category, booked_at, kin
         token.patient = Patient.from_db(connection.alias, ["id", "name"], [patient_id, state["patient_name"]])
     selectors.place_new_token(token, now)
     event = _event(kind, slot=slot, token=token, waiting_entry=waiting_entry, by=by, after=states.state_of(token))
-    _insert_together(token, event)
+    sql.insert_together(token, event)
     return token
 
 
@@ -371,7 +226,7 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
     # Optimistic: the number is taken with the locks, since most bookings confirm.
     with _slot_and_day_locked(slot_id) as (slot, ledger_id, number):
         _ensure_open(slot, now)
-        state = _patient_state(slot, patient_id)
+        state = sql.patient_state(slot, patient_id)
         _refuse_double_booking(state, slot)
         if state["held"] < slot.max_capacity:
             token = _issue_token(
@@ -391,7 +246,7 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
             priority=chosen.base_priority,
             booked_at=booked_at,
         )
-        _insert_together(entry, _event(QueueEvent.Kind.WAITLISTED, slot=slot, waiting_entry=entry, by=by,
+        sql.insert_together(entry, _event(QueueEvent.Kind.WAITLISTED, slot=slot, waiting_entry=entry, by=by,
                                        after={"category": chosen.code, "waiting_number": entry.waiting_number}))
         _changed(slot, "waitlisted")
         selectors.annotate_waiting_places([entry], now)
@@ -419,7 +274,7 @@ def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
     emergency = categories.bookable(Category.EMERGENCY)
     with _slot_and_day_locked(slot_id) as (slot, _, number):
         _ensure_open(slot, now)
-        state = _patient_state(slot, patient_id)
+        state = sql.patient_state(slot, patient_id)
         _refuse_double_booking(state, slot)
         token = _issue_token(
             slot=slot, number=number, patient_id=patient_id, category=emergency, booked_at=now,
@@ -588,7 +443,7 @@ def call_next_for_doctor(*, doctor_id, day=None, by=None, slot_id=None) -> Token
     now = timezone.now()
     day = day or timezone.localdate(now)
     with _transaction():
-        _lock_doctor_day(doctor_id, day)
+        sql.lock_doctor_day(doctor_id, day)
         order = selectors.day_queue(doctor_id=doctor_id, day=day, now=now).order
         candidates = [t for t in order if slot_id is None or str(t.slot_id) == str(slot_id)]
         token = priority.next_to_call(candidates)

@@ -13,7 +13,7 @@ from typing import Iterable
 from django.db.models import Count
 from django.utils import timezone
 
-from queues import priority
+from queues import priority, sql
 from queues.models import Token, WaitingListEntry
 from scheduling.models import Slot
 
@@ -118,6 +118,31 @@ def day_slots(*, doctor_id, day: date) -> list[Slot]:
 
 
 @dataclass(slots=True)
+class RunningSlot:
+    """A slot as the day order needs it, read as plain values (see `running_slots`)."""
+
+    id: object
+    start_time: datetime
+    end_time: datetime
+    delay_minutes: int
+    max_capacity: int
+    effective_delay: int = 0
+
+    @property
+    def consultation_length(self) -> timedelta:
+        return (self.end_time - self.start_time) / self.max_capacity
+
+
+def running_slots(*, doctor_id, day: date) -> list[RunningSlot]:
+    """day_slots as plain values, for the booking path (which only places the new token)."""
+    slots = [RunningSlot(*row) for row in sql.running_slots(doctor_id, day)]
+    delays = priority.cascade_delays([priority.SlotTimes(s.id, s.start_time, s.end_time, s.delay_minutes) for s in slots])
+    for s in slots:
+        s.effective_delay = delays.get(s.id, 0)
+    return slots
+
+
+@dataclass(slots=True)
 class Placed:
     """A token as the day order needs it, read as plain values (no model instance): what the
     booking's answer, the board and the API's positions are computed from."""
@@ -151,7 +176,7 @@ class Placed:
         return self.id
 
 
-PLACED_FIELDS = [f.name for f in fields(Placed)][:14]
+PLACED_FIELDS = tuple(f.name for f in fields(Placed))[:14]
 PACE_CACHE_SECONDS = 60
 _pace_cache: dict = {}
 
@@ -183,11 +208,11 @@ def day_queue(*, doctor_id, day: date | None = None, now: datetime | None = None
     now = now or timezone.now()
     day = day or timezone.localdate(now)
     slots = day_slots(doctor_id=doctor_id, day=day) if slots is None else slots
-    tokens = Token.objects.filter(doctor_id=doctor_id, day=day, status__in=Token.ACTIVE)
     if with_patients:
+        tokens = Token.objects.filter(doctor_id=doctor_id, day=day, status__in=Token.ACTIVE)
         tokens = list(tokens.select_related("patient"))
     else:
-        tokens = [Placed(*row) for row in tokens.values_list(*PLACED_FIELDS)]
+        tokens = [Placed(*row) for row in sql.active_tokens(doctor_id, day, PLACED_FIELDS)]
     pace = doctor_pace(doctor_id, now)
     order = place_tokens(tokens + list(joining or []), slots, pace, now)
     record_first_estimates([t for t in order if t not in (joining or [])])
@@ -199,7 +224,8 @@ def place_new_token(token: Token, now: datetime) -> None:
     .people_ahead, .present, .estimated_time, .wait_minutes, .score) and its first estimate,
     so the booking's answer needs no second read. Runs inside the booking's locks."""
     placed = Placed(*(getattr(token, name) for name in PLACED_FIELDS))
-    day_queue(doctor_id=token.doctor_id, day=token.day, now=now, with_patients=False, joining=[placed])
+    slots = running_slots(doctor_id=token.doctor_id, day=token.day)
+    day_queue(doctor_id=token.doctor_id, day=token.day, now=now, with_patients=False, slots=slots, joining=[placed])
     for name in ("position", "people_ahead", "present", "expected", "estimated_time", "wait_minutes", "score"):
         setattr(token, name, getattr(placed, name))
     token.first_estimate = placed.estimated_time

@@ -213,7 +213,7 @@ def _without_locks(widen: float = 0.002):
 
     from django.db import connections, transaction
 
-    from queues import allocation, priority
+    from queues import allocation, priority, sql
     from queues.models import DoctorDay
     from scheduling.models import Slot
 
@@ -240,7 +240,7 @@ def _without_locks(widen: float = 0.002):
             )
             return cursor.fetchone()
 
-    checked = allocation._patient_state
+    checked = sql.patient_state
 
     def slow_check(slot, patient_id):
         state = checked(slot, patient_id)
@@ -267,8 +267,8 @@ def _without_locks(widen: float = 0.002):
             mock.patch.object(allocation, "_slot_locked", slot_read),
             mock.patch.object(allocation, "_slot_and_day_locked", slot_and_ledger_read),
             mock.patch.object(allocation, "_lock_day", ledger_read),
-            mock.patch.object(allocation, "_patient_state", slow_check),
-            mock.patch.object(allocation, "_lock_doctor_day", no_day_lock),
+            mock.patch.object(sql, "patient_state", slow_check),
+            mock.patch.object(sql, "lock_doctor_day", no_day_lock),
             mock.patch.object(priority, "next_to_call", slow_choice),
         ):
             yield
