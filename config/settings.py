@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 # crosses into the sync thread once, for its view.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.faults.DatabaseFaultMiddleware",
     "config.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -127,6 +128,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A slot lock that cannot be had within LOCK_TIMEOUT_MS becomes a clear "try again" error
     # instead of a hung request. Set per connection, so it costs no extra round trip.
     DATABASES["default"].setdefault("OPTIONS", {})
+    # A database that does not answer is a 503 within about DB_CONNECT_TIMEOUT seconds
+    # (config.faults), not a request hanging on the network.
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = envint("DB_CONNECT_TIMEOUT", 2)
     DATABASES["default"]["OPTIONS"]["options"] = f"-c lock_timeout={envint('LOCK_TIMEOUT_MS', 5000)}"
     # Server-side parameter binding lets psycopg prepare the statements a connection repeats
     # (every booking runs the same few), so PostgreSQL stops re-planning them each time.
@@ -140,7 +144,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 1,
             "max_size": envint("DB_POOL_MAX_SIZE", 8),
-            "timeout": envint("DB_POOL_TIMEOUT", 10),
+            # How long a request waits for a pooled connection before it answers 503.
+            "timeout": envint("DB_POOL_TIMEOUT", 2),
         }
 
 # Threads per web process serving HTTP (config/asgi.py); each holds at most one database
@@ -240,6 +245,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
