@@ -220,6 +220,10 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
 
+# Bookings for a day open this many days ahead (at local midnight): an API booking's booked_at
+# may not be earlier (it earns a waiting bonus and breaks ties).
+BOOKING_OPENS_DAYS = envint("BOOKING_OPENS_DAYS", 30)
+
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -260,6 +264,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Outpatient token allocation: doctors, slots, patients, tokens, waiting lists.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["config.permissions.IsStaffMember"],  # the schema is for staff and integrators, not the public
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

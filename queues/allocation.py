@@ -40,6 +40,7 @@ from queues.errors import (
     WaitingEntryNotFound,
 )
 from queues.models import Category, DoctorDay, QueueEvent, Token, WaitingListEntry
+from scheduling import dates
 from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Doctor, Patient, Slot, token_label
 
 Status = Token.Status
@@ -371,6 +372,7 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
     # Optimistic: the number is taken with the locks, since most bookings confirm.
     with _slot_and_day_locked(slot_id) as (slot, ledger_id, number):
         _ensure_open(slot, now)
+        _refuse_booked_before_opening(booked_at, slot)
         state = _patient_state(slot, patient_id)
         _refuse_double_booking(state, slot)
         if state["held"] < slot.max_capacity:
@@ -411,6 +413,17 @@ def _validate_booked_at(booked_at: datetime | None, now: datetime) -> datetime:
     if booked_at > now:
         raise InvalidRequest("booked_at cannot be in the future.", field="booked_at")
     return booked_at
+
+
+def _refuse_booked_before_opening(booked_at: datetime, slot: Slot) -> None:
+    """A booking time earns a waiting bonus and breaks ties: one dated before bookings for the
+    slot's day opened (BOOKING_OPENS_DAYS ahead, at local midnight) would buy the front of the queue."""
+    opened = dates.bookings_open_at(slot.local_day)
+    if booked_at < opened:
+        raise InvalidRequest(
+            f"booked_at is before bookings for {slot.local_day:%d %b %Y} opened ({timezone.localtime(opened):%d %b %Y %H:%M}).",
+            field="booked_at",
+        )
 
 
 def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
@@ -462,11 +475,14 @@ def _twin(order: list[Token], token: Token) -> Token:
     return next(t for t in order if t.pk == token.pk)
 
 
-def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None) -> Token:
+def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None, action: str | None = None) -> Token:
     """Move a token to `to` under its locks; `update(token, slot, now)` changes what else the
-    move needs and may return a note for the event."""
+    move needs and may return a note for the event. `action` names a staff action whose
+    starting status the token must have (states.ACTIONS)."""
     now = timezone.now()
     with _token_locked(token_id) as (slot, token):
+        if action:
+            states.check_action(token, action)
         before = states.move(token, to, now)
         if update:
             note = update(token, slot, now) or note
@@ -554,7 +570,7 @@ def skip_token(*, token_id, by=None) -> Token:
         _place_behind(token, anchor, now)
         outcome["behind"] = anchor.token_label if anchor else None
 
-    token = _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.SKIPPED, by=by, update=behind_next_present)
+    token = _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.SKIPPED, by=by, update=behind_next_present, action="skip")
     token.skipped_behind = outcome.get("behind")
     return token
 

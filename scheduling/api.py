@@ -3,7 +3,8 @@
 import django_filters
 from rest_framework import serializers, viewsets
 
-from config.permissions import ManagesSchedulesOrReads, UsesDesk
+from config.permissions import ManagesSchedulesOrReads, PatientActions
+from scheduling import patients
 from scheduling.models import Department, Doctor, Patient
 
 
@@ -62,7 +63,17 @@ class DoctorViewSet(viewsets.ModelViewSet):
 
 
 class PatientViewSet(viewsets.ModelViewSet):
-    permission_classes = [UsesDesk]
+    """The patient registry. Edits and deletions are recorded with who made them
+    (scheduling.patients); deleting is a manager's."""
+
+    permission_classes = [PatientActions]
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
+
+    def perform_update(self, serializer):
+        serializer.instance = patients.update_patient(
+            patient=serializer.instance, fields=serializer.validated_data, by=self.request.user, via="api")
+
+    def perform_destroy(self, instance):
+        patients.delete_patient(patient=instance, by=self.request.user, via="api")
