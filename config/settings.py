@@ -202,6 +202,10 @@ else:
 # at most once per this many milliseconds per doctor (0: at once, inside the request).
 LIVE_PUSH_COALESCE_MS = envint("LIVE_PUSH_COALESCE_MS", 40)
 
+# Staff sockets close as soon as their login loses access (config.access); as a backstop they
+# also recheck their login this often, in seconds (0: only when told).
+SOCKET_ACCESS_RECHECK_SECONDS = envint("SOCKET_ACCESS_RECHECK_SECONDS", 60)
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
