@@ -22,12 +22,25 @@ from config.permissions import DoctorQueueAccess, SlotActions, TokenActions, Use
 from queues import allocation, reports, selectors
 from queues.models import Token, WaitingListEntry
 from scheduling import slots
+from scheduling.dates import validate_day, window_message
 from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Department, Doctor, Slot
 
 # --- serializers ------------------------------------------------------------------------------
 
 
+class ScheduleDateTimeField(serializers.DateTimeField):
+    """A slot's time: one too far off to even convert to the hospital's time zone (year 9999)
+    gets the same message as any other outside the schedule's window (scheduling.dates)."""
+
+    def fail(self, key, **kwargs):
+        if key == "overflow":
+            raise serializers.ValidationError(window_message(), code="date_out_of_range")
+        super().fail(key, **kwargs)
+
+
 class SlotSerializer(serializers.ModelSerializer):
+    start_time = ScheduleDateTimeField()
+    end_time = ScheduleDateTimeField()
     current_capacity = serializers.SerializerMethodField(help_text="Places held (booked, arrived, called, seen).")
     waiting_count = serializers.SerializerMethodField()
     effective_delay_minutes = serializers.SerializerMethodField(
@@ -141,7 +154,7 @@ class SlotQuerySerializer(serializers.Serializer):
 
 
 class DailyReportQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="Local day, YYYY-MM-DD; default today.")
+    date = serializers.DateField(required=False, validators=[validate_day], help_text="Local day, YYYY-MM-DD; default today.")
     doctor_id = serializers.UUIDField(required=False)
     department_id = serializers.UUIDField(required=False)
 
@@ -204,7 +217,8 @@ def _slot_counts(queryset):
 
 
 class SlotFilter(django_filters.FilterSet):
-    date = django_filters.DateFilter(field_name="start_time", lookup_expr="date", label="Local day (YYYY-MM-DD)")
+    date = django_filters.DateFilter(field_name="start_time", lookup_expr="date", label="Local day (YYYY-MM-DD)",
+                                     validators=[validate_day])
 
     class Meta:
         model = Slot
@@ -212,7 +226,7 @@ class SlotFilter(django_filters.FilterSet):
 
 
 class TokenFilter(django_filters.FilterSet):
-    date = django_filters.DateFilter(field_name="day", label="Local day (YYYY-MM-DD)")
+    date = django_filters.DateFilter(field_name="day", label="Local day (YYYY-MM-DD)", validators=[validate_day])
 
     class Meta:
         model = Token
@@ -220,7 +234,7 @@ class TokenFilter(django_filters.FilterSet):
 
 
 class WaitingListFilter(django_filters.FilterSet):
-    date = django_filters.DateFilter(field_name="day")
+    date = django_filters.DateFilter(field_name="day", validators=[validate_day])
 
     class Meta:
         model = WaitingListEntry
@@ -481,7 +495,7 @@ class DoctorQueueSerializer(serializers.Serializer):
 
 
 class DoctorQueueQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="Local day, YYYY-MM-DD; default today.")
+    date = serializers.DateField(required=False, validators=[validate_day], help_text="Local day, YYYY-MM-DD; default today.")
 
 
 class DoctorQueueViewSet(viewsets.ViewSet):
