@@ -6,13 +6,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
 from rest_framework import status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, ParseError, Throttled
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser as DRFJSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config import faults
+from config import faults, throttling
 from scheduling.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ def exception_handler(exc, context):
     """DRF's handler plus our domain errors: refusals from the allocation service and the
     scheduling services carry their own status and a readable reason (on the field they are
     about, when they name one); nothing becomes a 500 that the client could have avoided."""
+    if isinstance(exc, (NotAuthenticated, AuthenticationFailed)):
+        wait = throttling.refused_call_wait(context["request"])
+        if wait:
+            exc = Throttled(wait=wait)
     if isinstance(exc, DomainError) and exc.field:
         return Response({exc.field: [exc.message]}, status=exc.status_code)
     if isinstance(exc, DomainError):

@@ -2,6 +2,8 @@
 
 import django_filters
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 
 from config.permissions import ManagesSchedulesOrReads, PatientActions
 from scheduling import patients
@@ -62,14 +64,30 @@ class DoctorViewSet(viewsets.ModelViewSet):
     filterset_class = DoctorFilter
 
 
+class RegistryPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 50
+
+
 class PatientViewSet(viewsets.ModelViewSet):
-    """The patient registry. Edits and deletions are recorded with who made them
-    (scheduling.patients); deleting is a manager's."""
+    """The patient registry. Searched, never listed whole: a list needs a phone, name or hospital
+    number to search by, and answers at most 50 a page. Edits and deletions are recorded with who
+    made them (scheduling.patients); deleting is a manager's."""
+
+    SEARCH_PARAMS = ("phone", "name", "hospital_number", "search")
 
     permission_classes = [PatientActions]
     queryset = Patient.objects.all()
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
+    pagination_class = RegistryPagination
+
+    def list(self, request, *args, **kwargs):
+        if not any(request.query_params.get(name, "").strip() for name in self.SEARCH_PARAMS):
+            raise ValidationError({"detail": "Search the registry by phone, name or hospital number "
+                                             "(?phone=, ?name=, ?hospital_number=); it is not listed whole."})
+        return super().list(request, *args, **kwargs)
 
     def perform_update(self, serializer):
         serializer.instance = patients.update_patient(

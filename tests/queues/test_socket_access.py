@@ -21,7 +21,7 @@ app = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 
 def logged_in(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    assert client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
     return client
 
 
