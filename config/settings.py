@@ -313,7 +313,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Query strings (patients' names and phones searched for) never reach a log: config/log_filters.py.
+    "filters": {"no_query_strings": {"()": "config.log_filters.StripQueryStrings"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_query_strings"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # uvicorn's own access log, if someone turns it on: through the console handler's filter.
+        "uvicorn.access": {"handlers": ["console"], "propagate": False, "filters": ["no_query_strings"]},
+    },
 }

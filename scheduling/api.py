@@ -4,6 +4,7 @@ import django_filters
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 
 from config.permissions import ManagesSchedulesOrReads, PatientActions
 from scheduling import patients
@@ -88,6 +89,11 @@ class PatientViewSet(viewsets.ModelViewSet):
             raise ValidationError({"detail": "Search the registry by phone, name or hospital number "
                                              "(?phone=, ?name=, ?hospital_number=); it is not listed whole."})
         return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        patient = self.get_object()
+        patients.record_view(patient=patient, by=request.user, via="api")
+        return Response(self.get_serializer(patient).data)
 
     def perform_update(self, serializer):
         serializer.instance = patients.update_patient(
