@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "scheduling",
     "queues",
+    "idempotency",
 ]
 
 # Every middleware is async-capable (WhiteNoise through config.static), so under ASGI a request
@@ -291,6 +292,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# How long the API remembers an Idempotency-Key's first answer (idempotency/api.py).
+IDEMPOTENCY_KEY_HOURS = envint("IDEMPOTENCY_KEY_HOURS", 24)
 
 # API throttles (config/throttling.py): per staff member, and per address for refused calls.
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/min")

@@ -254,17 +254,22 @@ def _held_places(slot: Slot) -> int:
     return Token.objects.holding_a_place().filter(slot=slot).count()
 
 
-def _refuse_double_booking(state: dict, slot: Slot) -> None:
+def _refuse_double_booking(state: dict, slot: Slot, patient_id) -> None:
+    """The refusal names what the patient already has (its id for the API, read only on this
+    rare path), so a client can find it."""
     if state["active_token"] is None and not state["waiting"]:
         return
     doctor = slot.doctor.name
+    same_day = {"doctor_id": slot.doctor_id, "day": slot.local_day, "patient_id": patient_id}
     if state["active_token"] is not None:
+        token_id = Token.objects.filter(**same_day, status__in=Token.ACTIVE).values_list("pk", flat=True).first()
         raise AlreadyBooked(
             f"Already booked with {doctor} today (token {state['active_token']}); "
-            "cancel that booking first to book another slot."
+            "cancel that booking first to book another slot.",
+            token_id=str(token_id),
         )
-    if state["waiting"]:
-        raise AlreadyBooked(f"Already on {doctor}'s waiting list today.")
+    entry_id = WaitingListEntry.objects.filter(**same_day, status=WaitingListEntry.Status.WAITING).values_list("pk", flat=True).first()
+    raise AlreadyBooked(f"Already on {doctor}'s waiting list today.", waiting_entry_id=str(entry_id))
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -374,7 +379,7 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
         _ensure_open(slot, now)
         _refuse_booked_before_opening(booked_at, slot)
         state = _patient_state(slot, patient_id)
-        _refuse_double_booking(state, slot)
+        _refuse_double_booking(state, slot, patient_id)
         if state["held"] < slot.max_capacity:
             token = _issue_token(
                 slot=slot, number=number, patient_id=patient_id, category=chosen, booked_at=booked_at,
@@ -433,7 +438,7 @@ def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
     with _slot_and_day_locked(slot_id) as (slot, _, number):
         _ensure_open(slot, now)
         state = _patient_state(slot, patient_id)
-        _refuse_double_booking(state, slot)
+        _refuse_double_booking(state, slot, patient_id)
         token = _issue_token(
             slot=slot, number=number, patient_id=patient_id, category=emergency, booked_at=now,
             kind=QueueEvent.Kind.EMERGENCY, by=by, now=now, state=state,

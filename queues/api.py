@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from config.ids import is_uuid
 from config.permissions import DoctorQueueAccess, SlotActions, TokenActions, UsesDesk, ViewsReports
+from idempotency.api import IdempotentPosts
 from queues import allocation, reports, selectors
 from queues.models import Token, WaitingListEntry
 from scheduling import slots
@@ -244,7 +245,7 @@ class WaitingListFilter(django_filters.FilterSet):
 # --- views ------------------------------------------------------------------------------------
 
 
-class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class SlotViewSet(IdempotentPosts, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A doctor's time slots. Changes to a slot's queue go through the actions below."""
     permission_classes = [SlotActions]
 
@@ -308,7 +309,7 @@ class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
         return _token_response(allocation.call_next(slot_id=self.get_object().pk, by=request.user))
 
 
-class TokenViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class TokenViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Tokens: request one, cancel it, and move it through the day."""
     permission_classes = [TokenActions]
 
@@ -398,7 +399,7 @@ class TokenViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Ge
         return self._act(allocation.recall_token)
 
 
-class WaitingListViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class WaitingListViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [UsesDesk]
     queryset = WaitingListEntry.objects.select_related("patient")
     serializer_class = WaitingListEntrySerializer
@@ -498,7 +499,7 @@ class DoctorQueueQuerySerializer(serializers.Serializer):
     date = serializers.DateField(required=False, validators=[validate_day], help_text="Local day, YYYY-MM-DD; default today.")
 
 
-class DoctorQueueViewSet(viewsets.ViewSet):
+class DoctorQueueViewSet(IdempotentPosts, viewsets.ViewSet):
     """One doctor's day in the serving order every screen shows and "call next" follows."""
 
     permission_classes = [DoctorQueueAccess]

@@ -7,6 +7,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from config.permissions import ManagesSchedulesOrReads, PatientActions
+from idempotency.api import IdempotentPosts
 from scheduling import patients
 from scheduling.models import Department, Doctor, Patient
 
@@ -52,13 +53,13 @@ class PatientFilter(django_filters.FilterSet):
         fields = ["phone", "name", "hospital_number"]
 
 
-class DepartmentViewSet(viewsets.ModelViewSet):
+class DepartmentViewSet(IdempotentPosts, viewsets.ModelViewSet):
     permission_classes = [ManagesSchedulesOrReads]
     queryset = Department.objects.all()
     serializer_class = DepartmentSerializer
 
 
-class DoctorViewSet(viewsets.ModelViewSet):
+class DoctorViewSet(IdempotentPosts, viewsets.ModelViewSet):
     permission_classes = [ManagesSchedulesOrReads]
     queryset = Doctor.objects.all()
     serializer_class = DoctorSerializer
@@ -71,7 +72,7 @@ class RegistryPagination(PageNumberPagination):
     max_page_size = 50
 
 
-class PatientViewSet(viewsets.ModelViewSet):
+class PatientViewSet(IdempotentPosts, viewsets.ModelViewSet):
     """The patient registry. Searched, never listed whole: a list needs a phone, name or hospital
     number to search by, and answers at most 50 a page. Edits and deletions are recorded with who
     made them (scheduling.patients); deleting is a manager's."""
