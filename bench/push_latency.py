@@ -85,7 +85,8 @@ def stop_web(procs) -> None:
 
 def web_env(database_url: str, redis_url: str) -> dict:
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, DJANGO_SETTINGS_MODULE="config.settings",
-               DEBUG="1", ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING")
+               DEBUG="1", ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING",
+               API_THROTTLE_RATE="off")
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
 

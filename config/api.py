@@ -6,10 +6,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, ParseError, Throttled
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser as DRFJSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config import faults, throttling
 from scheduling.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -21,14 +24,29 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
 
+class JSONParser(DRFJSONParser):
+    """DRF's JSON parser, but a body nested too deeply for Python's parser ("[" x 50000) is a
+    400 like any other malformed JSON, not a RecursionError (a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply to read.") from None
+
+
 def exception_handler(exc, context):
     """DRF's handler plus our domain errors: refusals from the allocation service and the
     scheduling services carry their own status and a readable reason (on the field they are
     about, when they name one); nothing becomes a 500 that the client could have avoided."""
+    if isinstance(exc, (NotAuthenticated, AuthenticationFailed)):
+        wait = throttling.refused_call_wait(context["request"])
+        if wait:
+            exc = Throttled(wait=wait)
     if isinstance(exc, DomainError) and exc.field:
         return Response({exc.field: [exc.message]}, status=exc.status_code)
     if isinstance(exc, DomainError):
-        response = Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        response = Response({"detail": exc.message, "code": exc.code, **exc.details}, status=exc.status_code)
         if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
             response["Retry-After"] = "1"
         return response
@@ -37,6 +55,11 @@ def exception_handler(exc, context):
             {"detail": "It is still referred to by bookings or slots, so it cannot be deleted.", "code": "in_use"},
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, faults.DATABASE_ERRORS):
+        logger.warning("Database unavailable in API request: %s", exc)
+        response = Response(faults.unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, IntegrityError):

@@ -6,6 +6,7 @@ app runs on SQLite and the in-memory channel layer so a newcomer needs no servic
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,16 +68,19 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "scheduling",
     "queues",
+    "idempotency",
 ]
 
 # Every middleware is async-capable (WhiteNoise through config.static), so under ASGI a request
 # crosses into the sync thread once, for its view.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.faults.DatabaseFaultMiddleware",
     "config.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,6 +132,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A slot lock that cannot be had within LOCK_TIMEOUT_MS becomes a clear "try again" error
     # instead of a hung request. Set per connection, so it costs no extra round trip.
     DATABASES["default"].setdefault("OPTIONS", {})
+    # A database that does not answer is a 503 within about DB_CONNECT_TIMEOUT seconds
+    # (config.faults), not a request hanging on the network.
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = envint("DB_CONNECT_TIMEOUT", 2)
     DATABASES["default"]["OPTIONS"]["options"] = f"-c lock_timeout={envint('LOCK_TIMEOUT_MS', 5000)}"
     # Server-side parameter binding lets psycopg prepare the statements a connection repeats
     # (every booking runs the same few), so PostgreSQL stops re-planning them each time.
@@ -140,7 +148,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 1,
             "max_size": envint("DB_POOL_MAX_SIZE", 8),
-            "timeout": envint("DB_POOL_TIMEOUT", 10),
+            # How long a request waits for a pooled connection before it answers 503.
+            "timeout": envint("DB_POOL_TIMEOUT", 2),
         }
 
 # Threads per web process serving HTTP (config/asgi.py); each holds at most one database
@@ -197,6 +206,10 @@ else:
 # at most once per this many milliseconds per doctor (0: at once, inside the request).
 LIVE_PUSH_COALESCE_MS = envint("LIVE_PUSH_COALESCE_MS", 40)
 
+# Staff sockets close as soon as their login loses access (config.access); as a backstop they
+# also recheck their login this often, in seconds (0: only when told).
+SOCKET_ACCESS_RECHECK_SECONDS = envint("SOCKET_ACCESS_RECHECK_SECONDS", 60)
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -204,6 +217,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login lockout (django-axes): this many wrong passwords for one username from one address lock
+# that pair out for LOGIN_LOCKOUT_MINUTES; a colleague at the same PC, or the same login from
+# another PC, can still log in. A right password resets the count.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.throttling.login_locked_out"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -214,6 +240,10 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
+
+# Bookings for a day open this many days ahead (at local midnight): an API booking's booked_at
+# may not be earlier (it earns a waiting bonus and breaks ties).
+BOOKING_OPENS_DAYS = envint("BOOKING_OPENS_DAYS", 30)
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -240,9 +270,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.StaffRateThrottle"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -250,11 +286,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Outpatient token allocation: doctors, slots, patients, tokens, waiting lists.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["config.permissions.IsStaffMember"],  # the schema is for staff and integrators, not the public
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# How long the API remembers an Idempotency-Key's first answer (idempotency/api.py).
+IDEMPOTENCY_KEY_HOURS = envint("IDEMPOTENCY_KEY_HOURS", 24)
+
+# API throttles (config/throttling.py): per staff member, and per address for refused calls.
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/min")
+API_ANON_THROTTLE_RATE = os.environ.get("API_ANON_THROTTLE_RATE", "30/min")
 
 # --- Security (production) ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -273,7 +317,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Query strings (patients' names and phones searched for) never reach a log: config/log_filters.py.
+    "filters": {"no_query_strings": {"()": "config.log_filters.StripQueryStrings"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_query_strings"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # uvicorn's own access log, if someone turns it on: through the console handler's filter.
+        "uvicorn.access": {"handlers": ["console"], "propagate": False, "filters": ["no_query_strings"]},
+    },
 }

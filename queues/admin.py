@@ -3,18 +3,8 @@ allocation service; editing tokens here would bypass its locks and rules."""
 
 from django.contrib import admin
 
+from config.readonly_admin import ReadOnlyAdmin
 from queues.models import Category, Display, DoctorDay, QueueEvent, Token, WaitingListEntry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Token)

@@ -38,6 +38,7 @@ from queues.errors import (
     WaitingEntryNotFound,
 )
 from queues.models import Category, DoctorDay, QueueEvent, Token, WaitingListEntry
+from scheduling import dates
 from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Doctor, Patient, Slot, token_label
 
 Status = Token.Status
@@ -131,17 +132,22 @@ def _held_places(slot: Slot) -> int:
     return Token.objects.holding_a_place().filter(slot=slot).count()
 
 
-def _refuse_double_booking(state: dict, slot: Slot) -> None:
+def _refuse_double_booking(state: dict, slot: Slot, patient_id) -> None:
+    """The refusal names what the patient already has (its id for the API, read only on this
+    rare path), so a client can find it."""
     if state["active_token"] is None and not state["waiting"]:
         return
     doctor = slot.doctor.name
+    same_day = {"doctor_id": slot.doctor_id, "day": slot.local_day, "patient_id": patient_id}
     if state["active_token"] is not None:
+        token_id = Token.objects.filter(**same_day, status__in=Token.ACTIVE).values_list("pk", flat=True).first()
         raise AlreadyBooked(
             f"Already booked with {doctor} today (token {state['active_token']}); "
-            "cancel that booking first to book another slot."
+            "cancel that booking first to book another slot.",
+            token_id=str(token_id),
         )
-    if state["waiting"]:
-        raise AlreadyBooked(f"Already on {doctor}'s waiting list today.")
+    entry_id = WaitingListEntry.objects.filter(**same_day, status=WaitingListEntry.Status.WAITING).values_list("pk", flat=True).first()
+    raise AlreadyBooked(f"Already on {doctor}'s waiting list today.", waiting_entry_id=str(entry_id))
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -226,8 +232,9 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
     # Optimistic: the number is taken with the locks, since most bookings confirm.
     with _slot_and_day_locked(slot_id) as (slot, ledger_id, number):
         _ensure_open(slot, now)
+        _refuse_booked_before_opening(booked_at, slot)
         state = sql.patient_state(slot, patient_id)
-        _refuse_double_booking(state, slot)
+        _refuse_double_booking(state, slot, patient_id)
         if state["held"] < slot.max_capacity:
             token = _issue_token(
                 slot=slot, number=number, patient_id=patient_id, category=chosen, booked_at=booked_at,
@@ -268,6 +275,17 @@ def _validate_booked_at(booked_at: datetime | None, now: datetime) -> datetime:
     return booked_at
 
 
+def _refuse_booked_before_opening(booked_at: datetime, slot: Slot) -> None:
+    """A booking time earns a waiting bonus and breaks ties: one dated before bookings for the
+    slot's day opened (BOOKING_OPENS_DAYS ahead, at local midnight) would buy the front of the queue."""
+    opened = dates.bookings_open_at(slot.local_day)
+    if booked_at < opened:
+        raise InvalidRequest(
+            f"booked_at is before bookings for {slot.local_day:%d %b %Y} opened ({timezone.localtime(opened):%d %b %Y %H:%M}).",
+            field="booked_at",
+        )
+
+
 def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
     """Put an emergency patient at the head of the doctor's queue, even over capacity."""
     now = timezone.now()
@@ -275,7 +293,7 @@ def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
     with _slot_and_day_locked(slot_id) as (slot, _, number):
         _ensure_open(slot, now)
         state = sql.patient_state(slot, patient_id)
-        _refuse_double_booking(state, slot)
+        _refuse_double_booking(state, slot, patient_id)
         token = _issue_token(
             slot=slot, number=number, patient_id=patient_id, category=emergency, booked_at=now,
             kind=QueueEvent.Kind.EMERGENCY, by=by, now=now, state=state,
@@ -317,11 +335,14 @@ def _twin(order: list[Token], token: Token) -> Token:
     return next(t for t in order if t.pk == token.pk)
 
 
-def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None) -> Token:
+def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None, action: str | None = None) -> Token:
     """Move a token to `to` under its locks; `update(token, slot, now)` changes what else the
-    move needs and may return a note for the event."""
+    move needs and may return a note for the event. `action` names a staff action whose
+    starting status the token must have (states.ACTIONS)."""
     now = timezone.now()
     with _token_locked(token_id) as (slot, token):
+        if action:
+            states.check_action(token, action)
         before = states.move(token, to, now)
         if update:
             note = update(token, slot, now) or note
@@ -409,7 +430,7 @@ def skip_token(*, token_id, by=None) -> Token:
         _place_behind(token, anchor, now)
         outcome["behind"] = anchor.token_label if anchor else None
 
-    token = _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.SKIPPED, by=by, update=behind_next_present)
+    token = _change_token(token_id, Status.ARRIVED, QueueEvent.Kind.SKIPPED, by=by, update=behind_next_present, action="skip")
     token.skipped_behind = outcome.get("behind")
     return token
 

@@ -19,15 +19,29 @@ from rest_framework.response import Response
 
 from config.ids import is_uuid
 from config.permissions import DoctorQueueAccess, SlotActions, TokenActions, UsesDesk, ViewsReports
+from idempotency.api import IdempotentPosts
 from queues import allocation, reports, selectors
 from queues.models import Token, WaitingListEntry
 from scheduling import slots
+from scheduling.dates import validate_day, window_message
 from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Department, Doctor, Slot
 
 # --- serializers ------------------------------------------------------------------------------
 
 
+class ScheduleDateTimeField(serializers.DateTimeField):
+    """A slot's time: one too far off to even convert to the hospital's time zone (year 9999)
+    gets the same message as any other outside the schedule's window (scheduling.dates)."""
+
+    def fail(self, key, **kwargs):
+        if key == "overflow":
+            raise serializers.ValidationError(window_message(), code="date_out_of_range")
+        super().fail(key, **kwargs)
+
+
 class SlotSerializer(serializers.ModelSerializer):
+    start_time = ScheduleDateTimeField()
+    end_time = ScheduleDateTimeField()
     current_capacity = serializers.SerializerMethodField(help_text="Places held (booked, arrived, called, seen).")
     waiting_count = serializers.SerializerMethodField()
     effective_delay_minutes = serializers.SerializerMethodField(
@@ -141,7 +155,7 @@ class SlotQuerySerializer(serializers.Serializer):
 
 
 class DailyReportQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="Local day, YYYY-MM-DD; default today.")
+    date = serializers.DateField(required=False, validators=[validate_day], help_text="Local day, YYYY-MM-DD; default today.")
     doctor_id = serializers.UUIDField(required=False)
     department_id = serializers.UUIDField(required=False)
 
@@ -204,7 +218,8 @@ def _slot_counts(queryset):
 
 
 class SlotFilter(django_filters.FilterSet):
-    date = django_filters.DateFilter(field_name="start_time", lookup_expr="date", label="Local day (YYYY-MM-DD)")
+    date = django_filters.DateFilter(field_name="start_time", lookup_expr="date", label="Local day (YYYY-MM-DD)",
+                                     validators=[validate_day])
 
     class Meta:
         model = Slot
@@ -212,7 +227,7 @@ class SlotFilter(django_filters.FilterSet):
 
 
 class TokenFilter(django_filters.FilterSet):
-    date = django_filters.DateFilter(field_name="day", label="Local day (YYYY-MM-DD)")
+    date = django_filters.DateFilter(field_name="day", label="Local day (YYYY-MM-DD)", validators=[validate_day])
 
     class Meta:
         model = Token
@@ -220,7 +235,7 @@ class TokenFilter(django_filters.FilterSet):
 
 
 class WaitingListFilter(django_filters.FilterSet):
-    date = django_filters.DateFilter(field_name="day")
+    date = django_filters.DateFilter(field_name="day", validators=[validate_day])
 
     class Meta:
         model = WaitingListEntry
@@ -230,7 +245,7 @@ class WaitingListFilter(django_filters.FilterSet):
 # --- views ------------------------------------------------------------------------------------
 
 
-class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class SlotViewSet(IdempotentPosts, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """A doctor's time slots. Changes to a slot's queue go through the actions below."""
     permission_classes = [SlotActions]
 
@@ -294,7 +309,7 @@ class SlotViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Lis
         return _token_response(allocation.call_next(slot_id=self.get_object().pk, by=request.user))
 
 
-class TokenViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class TokenViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Tokens: request one, cancel it, and move it through the day."""
     permission_classes = [TokenActions]
 
@@ -384,7 +399,7 @@ class TokenViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Ge
         return self._act(allocation.recall_token)
 
 
-class WaitingListViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class WaitingListViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [UsesDesk]
     queryset = WaitingListEntry.objects.select_related("patient")
     serializer_class = WaitingListEntrySerializer
@@ -481,10 +496,10 @@ class DoctorQueueSerializer(serializers.Serializer):
 
 
 class DoctorQueueQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, help_text="Local day, YYYY-MM-DD; default today.")
+    date = serializers.DateField(required=False, validators=[validate_day], help_text="Local day, YYYY-MM-DD; default today.")
 
 
-class DoctorQueueViewSet(viewsets.ViewSet):
+class DoctorQueueViewSet(IdempotentPosts, viewsets.ViewSet):
     """One doctor's day in the serving order every screen shows and "call next" follows."""
 
     permission_classes = [DoctorQueueAccess]

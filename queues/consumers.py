@@ -6,11 +6,14 @@ Close code 4403 means "not allowed (any more)": the page reloads and shows why.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
+from config import access
 from queues import broadcast, fragments, watchers
 
 logger = logging.getLogger(__name__)
@@ -117,25 +120,86 @@ class BoardConsumer(LiveConsumer):
         await self.send_full_state()
 
 
-class DoctorConsumer(LiveConsumer):
-    """The doctor's page: a Doctor may listen to their own queue only; managers to any."""
+class StaffConsumer(LiveConsumer):
+    """A staff page's socket, tied to its login: it closes (4403) once the login loses what the
+    page needs (config.access announces such changes; a periodic recheck backs that up)."""
+
+    access_groups: list[str] = []
+    recheck: asyncio.Task | None = None
 
     async def allowed(self) -> bool:
-        self.doctor = await self._load_doctor()
-        return self.doctor is not None
+        return await self._allowed_now()
 
     @database_sync_to_async
-    def _load_doctor(self):
+    def _allowed_now(self) -> bool:
+        user = access.current_user(self.scope)
+        return user is not None and self.permits(user)
+
+    def permits(self, user) -> bool:
+        """Does this login (as the database has it now) still see what this socket shows?"""
+        raise NotImplementedError
+
+    def groups_for_access(self) -> list[str]:
+        return [access.user_group(self.scope["user"].pk)]
+
+    async def connect(self):
+        self.access_groups, self.recheck = [], None
+        await super().connect()
+        if not self.joined:  # refused
+            return
+        self.access_groups = self.groups_for_access()
+        for group in self.access_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        seconds = getattr(settings, "SOCKET_ACCESS_RECHECK_SECONDS", 60)
+        if seconds:
+            self.recheck = asyncio.create_task(self._recheck_every(seconds))
+
+    async def leave(self) -> None:
+        if self.recheck is not None and self.recheck is not asyncio.current_task():
+            self.recheck.cancel()
+        self.recheck = None
+        for group in self.access_groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.debug("group_discard failed for %s", group, exc_info=True)
+        self.access_groups = []
+        await super().leave()
+
+    async def _recheck_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            if not await self._allowed_now():
+                await self._lose_access()
+                return
+
+    async def _lose_access(self) -> None:
+        await self.leave()
+        await self.close(code=FORBIDDEN)
+
+    # Message from config.access
+    async def access_changed(self, event):
+        session = self.scope.get("session")
+        ended = event.get("ended_session")
+        if (ended and session is not None and session.session_key == ended) or not await self._allowed_now():
+            await self._lose_access()
+
+
+class DoctorConsumer(StaffConsumer):
+    """The doctor's page: a Doctor may listen to their own queue only; managers to any."""
+
+    def permits(self, user) -> bool:
         from scheduling.models import Doctor
         from scheduling.roles import can_work_doctor_queue
 
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            return None
         doctor = Doctor.objects.filter(pk=self.scope["url_route"]["kwargs"]["doctor_id"]).first()
         if doctor is None or not can_work_doctor_queue(user, doctor):
-            return None
-        return doctor
+            return False
+        self.doctor = doctor
+        return True
+
+    def groups_for_access(self) -> list[str]:
+        return [*super().groups_for_access(), access.doctor_access_group(self.doctor.pk)]
 
     async def groups_to_join(self) -> list[str]:
         return [broadcast.doctor_group(self.doctor.pk)]
@@ -145,18 +209,13 @@ class DoctorConsumer(LiveConsumer):
         return "".join(fragments.render_doctor_parts(self.doctor).values())
 
 
-class DeskConsumer(LiveConsumer):
+class DeskConsumer(StaffConsumer):
     """Reception desks: told that something changed; their panels refresh themselves."""
 
-    async def allowed(self) -> bool:
-        return await self._can_use_desk()
-
-    @database_sync_to_async
-    def _can_use_desk(self) -> bool:
+    def permits(self, user) -> bool:
         from scheduling.roles import USE_DESK
 
-        user = self.scope.get("user")
-        return bool(user is not None and user.is_authenticated and user.has_perm(USE_DESK))
+        return user.has_perm(USE_DESK)
 
     async def groups_to_join(self) -> list[str]:
         return [broadcast.DESK_GROUP]

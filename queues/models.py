@@ -235,7 +235,8 @@ class WaitingListEntry(models.Model):
 
 
 class QueueEvent(models.Model):
-    """Append-only record of every change to a patient's day; never updated or deleted."""
+    """Append-only record of every change to a patient's day; never updated or deleted (a
+    database trigger refuses both: migration 0006)."""
 
     class Kind(models.TextChoices):
         BOOKED = "BOOKED", "Booked"
@@ -263,8 +264,9 @@ class QueueEvent(models.Model):
     waiting_entry = models.ForeignKey(
         WaitingListEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
+    # PROTECT: a login that acted is deactivated, never deleted, so every event keeps who did it.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)

@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from scheduling.dates import validate_day
 from scheduling.models import Department, Doctor
 
 
@@ -25,6 +26,7 @@ class ReportFilterForm(forms.Form):
     date = DayField(
         required=False,
         input_formats=["%Y-%m-%d"],
+        validators=[validate_day],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "“%(value)s” is not a date: use YYYY-MM-DD, for example 2026-03-10."},
         help_text="The hospital's local day; today if left empty.",

@@ -61,6 +61,21 @@ def allowed_actions(token: Token) -> set[str]:
     return allowed
 
 
+ACTION_VERBS = {"complete": "completed", "recall": "called again", "skip": "skipped", "check_in": "checked in",
+                "reinstate": "reinstated"}
+
+
+def check_action(token: Token, action: str) -> None:
+    """Refuse a staff action the token's status does not start (skip is only for a called
+    patient: on a booked one it would check them in)."""
+    source = ACTIONS[action][0]
+    if source is not None and token.status != source:
+        raise InvalidTransition(
+            f"Token {token.token_label} is {token.get_status_display().lower()}; "
+            f"only a {Token.Status(source).label.lower()} patient can be {ACTION_VERBS[action]}."
+        )
+
+
 def offer_no_show(token: Token) -> bool:
     """A called patient skipped twice already is offered as a no-show."""
     return token.status == Status.CALLED and token.skip_count >= SKIPS_BEFORE_NO_SHOW

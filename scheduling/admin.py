@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin
 
-from scheduling import slots
+from config.readonly_admin import ReadOnlyAdmin
+from scheduling import patients, slots
 from scheduling.errors import SchedulingError
-from scheduling.models import Department, Doctor, Patient, Slot
+from scheduling.models import Department, Doctor, Patient, PatientRecordEvent, Slot
 
 
 @admin.register(Department)
@@ -25,6 +26,30 @@ class PatientAdmin(admin.ModelAdmin):
     list_display = ["name", "phone", "hospital_number", "age", "sex", "created_at"]
     list_filter = ["sex"]
     search_fields = ["name", "phone", "hospital_number", "email"]
+
+    # Edits and deletions here are recorded like the API's (scheduling.patients).
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        stored = Patient.objects.get(pk=obj.pk)
+        patients.update_patient(patient=stored, fields={name: form.cleaned_data[name] for name in form.changed_data},
+                                by=request.user, via="admin")
+
+    def delete_model(self, request, obj):
+        patients.delete_patient(patient=obj, by=request.user, via="admin")
+
+    def delete_queryset(self, request, queryset):
+        for patient in queryset:
+            patients.delete_patient(patient=patient, by=request.user, via="admin")
+
+
+@admin.register(PatientRecordEvent)
+class PatientRecordEventAdmin(ReadOnlyAdmin):
+    """The record of who edited, deleted or viewed a patient."""
+
+    list_display = ["at", "kind", "patient_name", "actor_name", "via"]
+    list_filter = ["kind", "via"]
+    search_fields = ["patient_name", "actor_name", "=patient_id"]
 
 
 class SlotAddForm(forms.ModelForm):

@@ -11,10 +11,11 @@ class DomainError(Exception):
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, **details):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.details = details  # more for the API's answer, e.g. the id of the token already booked
 
 
 class SchedulingError(DomainError):

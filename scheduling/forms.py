@@ -8,6 +8,7 @@ from django.contrib.auth.forms import SetPasswordForm, UserCreationForm
 from django.utils import timezone
 
 from scheduling import roles
+from scheduling.dates import validate_day
 from scheduling.models import (
     MAX_SLOT_CAPACITY,
     MAX_SLOT_LENGTH,
@@ -101,8 +102,8 @@ class WeeklyPatternForm(_Bootstrap, forms.ModelForm):
 
 class GenerateForm(_Bootstrap, forms.Form):
     pattern = forms.ModelChoiceField(queryset=WeeklyPattern.objects.none(), empty_label=None)
-    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_day])
+    date_to = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_day])
 
     def __init__(self, *args, doctor, **kwargs):
         super().__init__(*args, **kwargs)

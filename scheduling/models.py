@@ -191,3 +191,32 @@ class WeeklyPattern(models.Model):
         if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
             return f"{self.WEEKDAYS[days[0]]}-{self.WEEKDAYS[days[-1]]}"
         return ", ".join(self.WEEKDAYS[d] for d in days)
+
+
+class PatientRecordEvent(models.Model):
+    """Who edited, deleted or looked at a patient's record, and when (scheduling.patients).
+    Append-only. It names the patient by id and a copy of the name, not a foreign key, so the
+    record outlives a deleted patient; the staff member is protected from deletion (deactivate
+    a login instead) and their name is kept as it was."""
+
+    class Kind(models.TextChoices):
+        EDITED = "EDITED", "Edited"
+        DELETED = "DELETED", "Deleted"
+        VIEWED = "VIEWED", "Viewed"
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    patient_id = models.UUIDField(db_index=True)
+    patient_name = models.CharField(max_length=120)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    via = models.CharField(max_length=10, help_text="Where: api, desk or admin.")
+    changes = models.JSONField(null=True, blank=True, help_text="Edited fields: {field: [before, after]}.")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["patient_id", "at"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.patient_name} by {self.actor_name or '-'}"

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from scheduling.dates import check_moment
 from scheduling.errors import DoctorBusy, InvalidSlot, SlotOverlap
 from scheduling.models import MAX_SLOT_CAPACITY, MAX_SLOT_LENGTH, Doctor, Slot
 
@@ -38,6 +39,8 @@ class SlotBatch:
 
 def check_limits(*, start_time: datetime, end_time: datetime, max_capacity: int) -> None:
     """A slot's own times and capacity within the limits (no database)."""
+    check_moment(start_time, field="start_time")
+    check_moment(end_time, field="end_time")
     if end_time <= start_time:
         raise InvalidSlot("The slot must end after it starts.", field="end_time")
     if end_time - start_time > MAX_SLOT_LENGTH:

@@ -12,6 +12,7 @@ DESK = {"Reception", "Manager", "superuser"}
 MANAGER = {"Manager", "superuser"}
 QUEUE = {"Doctor", "Manager", "superuser"}
 REPORTS = {"Manager", "superuser"}
+STAFF = {"Reception", "Doctor", "Manager", "superuser"}
 
 
 @pytest.fixture
@@ -49,6 +50,7 @@ def pages(w):
         ("post", f"/schedules/staff/{w['clerk'].pk}/password/", MANAGER),
         ("get", "/doctor/", QUEUE),
         ("get", "/reports/daily/", REPORTS),
+        ("get", "/api/docs/", STAFF),
     ]
 
 

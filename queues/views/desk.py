@@ -27,6 +27,7 @@ from queues.filters import PatientSearch
 from queues.forms import BookingForm, DelayForm, PatientForm, ReasonForm
 from queues.models import Token, WaitingListEntry
 from queues.tables import QueueTable, WaitingTable
+from scheduling import patients
 from scheduling.models import Patient, Slot
 from scheduling.roles import USE_DESK
 
@@ -172,6 +173,9 @@ def desk(request):
     if request.htmx and is_uuid(request.GET.get("board_doctor")):
         return _doctor_row(request, request.GET["board_doctor"])
     context = _page_context(request)
+    if context["patient"] is not None and (not request.htmx or request.htmx.target == "book-panel"):
+        # Opened, not a live refresh of a record already open (#patient-today).
+        patients.record_view(patient=context["patient"], by=request.user, via="desk")
     if request.htmx and request.htmx.target in {"patient-results", "book-panel", "patient-today", "slot-field", "slot-board", "slot-panel"}:
         return render(request, f"{PAGE}#{request.htmx.target}", context)
     return render(request, PAGE, context)

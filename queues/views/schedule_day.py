@@ -15,7 +15,7 @@ from config.ids import is_uuid
 from config.permissions import role_required
 from queues import allocation, selectors
 from queues.errors import AllocationError
-from scheduling import slots
+from scheduling import dates, slots
 from scheduling.errors import SchedulingError
 from scheduling.forms import CapacityForm, SlotForm
 from scheduling.models import Doctor, Slot
@@ -47,6 +47,9 @@ def schedule_day(request):
     day = _day(request.GET.get("date"))
     if day is None:  # never add a slot to a day nobody asked for
         messages.error(request, f"“{request.GET['date']}” is not a date (use YYYY-MM-DD); showing today.")
+        return _back(doctor.pk if doctor else "", timezone.localdate())
+    if not dates.day_in_window(day):
+        messages.error(request, f"{day:%d %b %Y} is outside the schedule. {dates.window_message()} Showing today.")
         return _back(doctor.pk if doctor else "", timezone.localdate())
     form = SlotForm(request.POST or None, initial={"max_capacity": 15})
     if request.method == "POST" and doctor and form.is_valid():

@@ -374,14 +374,21 @@ def test_daily_report_bad_input_is_400_or_404(api):
 # --- schema and docs ------------------------------------------------------------------------------------
 
 
-def test_openapi_schema_and_swagger_ui_are_served_without_a_cdn(api):
+def test_openapi_schema_and_swagger_ui_are_served_without_a_cdn(api, client, staff_user):
     schema = api.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/tokens/emergency/" in schema.content
-    docs = api.get("/api/docs/")
+    client.force_login(staff_user)  # Swagger UI is a page: a staff login's session
+    docs = client.get("/api/docs/")
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "swagger-ui" in html and not re.search(r"(src|href)=\"https?://", html)  # nothing from a CDN: hospital networks are often offline
+
+
+def test_the_schema_and_swagger_ui_need_a_staff_login(client):
+    assert APIClient().get("/api/schema/").status_code == 401
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 302 and docs.url.startswith("/accounts/login/")
 
 
 def test_oversize_strings_are_400(api):
@@ -392,3 +399,11 @@ def test_oversize_strings_are_400(api):
 def test_events_record_api_actions_with_their_user(api, slot, patient, staff_user):
     token_id = book(api, slot, patient).json()["id"]
     assert QueueEvent.objects.get(token_id=token_id).actor == staff_user
+
+
+def test_a_booking_time_of_year_one_is_refused_on_its_field(api, slot, patient):
+    response = api.post("/api/v1/tokens/", {"slot_id": str(slot.pk), "patient_id": str(patient.pk), "category": "WALKIN",
+                                            "booked_at": "0001-01-01T00:00:00Z"})
+    assert response.status_code == 400
+    assert "booked_at" in response.json()
+    assert not Token.objects.exists()

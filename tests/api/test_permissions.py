@@ -13,6 +13,7 @@ from queues import allocation
 from scheduling.models import Doctor
 
 ROLES = ["anonymous", "no-role", "Reception", "Doctor", "other-doctor", "Manager"]
+STAFF = {"Reception", "Doctor", "other-doctor", "Manager"}
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ def world(slot, patient, make_patient, department, django_user_model):
     token = allocation.book_token(slot_id=slot.pk, patient_id=patient.pk, category="WALKIN").token
     assert token.status == "ARRIVED"  # a walk-in is checked in at booking: "call next" can call them
     return {"slot": slot, "token": token, "patient": make_patient(), "department": department,
+            "registered": make_patient(), "duplicate": make_patient(),
             "users": {"Doctor": own, "other-doctor": other}}
 
 
@@ -47,8 +49,8 @@ def calls(w):
     start = timezone.now() + timedelta(days=3)
     return [
         # (name, method, url, body, roles allowed)
-        ("read doctors", "get", "/api/v1/doctors/", None, {"Reception", "Doctor", "other-doctor", "Manager"}),
-        ("read slots", "get", "/api/v1/slots/", None, {"Reception", "Doctor", "other-doctor", "Manager"}),
+        ("read doctors", "get", "/api/v1/doctors/", None, STAFF),
+        ("read slots", "get", "/api/v1/slots/", None, STAFF),
         ("add department", "post", "/api/v1/departments/", {"name": "Neuro"}, {"Manager"}),
         ("add doctor", "post", "/api/v1/doctors/", {"name": "Dr. X", "specialization": "GP"}, {"Manager"}),
         ("add slot", "post", "/api/v1/slots/", {"doctor": str(w["slot"].doctor_id), "start_time": start.isoformat(),
@@ -60,10 +62,20 @@ def calls(w):
         ("read waiting list", "get", "/api/v1/waiting-list/", None, {"Reception", "Manager"}),
         ("delay", "put", f"/api/v1/slots/{w['slot'].pk}/delay/", {"delay_minutes": 10}, {"Reception", "Doctor", "Manager"}),
         ("call next", "post", f"/api/v1/slots/{w['slot'].pk}/call_next/", {}, {"Doctor", "Manager"}),
-        ("recall", "post", f"/api/v1/tokens/{w['token'].pk}/recall/", {}, {"Reception", "Doctor", "Manager"}),
+        # Another doctor's patients are not theirs to read: only the slot's own doctor, the desk and managers.
+        ("slot's tokens", "get", f"/api/v1/slots/{w['slot'].pk}/tokens/", None, {"Reception", "Doctor", "Manager"}),
+        ("read token", "get", f"/api/v1/tokens/{w['token'].pk}/", None, {"Reception", "Manager"}),
+        ("edit patient", "patch", f"/api/v1/patients/{w['registered'].pk}/", {"phone": "9111111111"}, {"Reception", "Manager"}),
+        ("delete patient", "delete", f"/api/v1/patients/{w['duplicate'].pk}/", {}, {"Manager"}),
+        ("api schema", "get", "/api/schema/", None, STAFF),
+        # The consultation's own steps are the doctor's (and a manager's), not the desk's.
+        ("recall", "post", f"/api/v1/tokens/{w['token'].pk}/recall/", {}, {"Doctor", "Manager"}),
+        ("skip", "post", f"/api/v1/tokens/{w['token'].pk}/skip/", {}, {"Doctor", "Manager"}),
+        ("complete", "post", f"/api/v1/tokens/{w['token'].pk}/complete/", {}, {"Doctor", "Manager"}),
         ("report", "get", "/api/v1/reports/daily/", None, {"Manager"}),
         ("doctor's day", "get", f"/api/v1/doctors/{w['slot'].doctor_id}/queue/", None, {"Reception", "Doctor", "Manager"}),
         ("doctor call next", "post", f"/api/v1/doctors/{w['slot'].doctor_id}/call_next/", {}, {"Doctor", "Manager"}),
+        ("no-show", "post", f"/api/v1/tokens/{w['token'].pk}/no_show/", {}, {"Reception", "Doctor", "Manager"}),
         ("cancel slot", "post", f"/api/v1/slots/{w['slot'].pk}/cancel/", {"reason": "x"}, {"Reception", "Manager"}),
     ]
 

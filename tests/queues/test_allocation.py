@@ -1,6 +1,7 @@
 """The allocation service on PostgreSQL: every operation and every refusal."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 import time_machine
@@ -600,3 +601,36 @@ def test_completing_a_consultation_updates_the_doctors_pace(clinic_morning, make
     with time_machine.travel(timezone.now() + timedelta(minutes=7), tick=False):
         allocation.complete_token(token_id=fifth.pk)
         assert selectors.doctor_pace(slot.doctor_id, timezone.now()) == timedelta(minutes=7)
+
+
+# --- refusals that keep the record straight (issue 11) ---------------------------------------------
+
+
+def test_skipping_a_patient_who_was_never_called_is_refused_and_changes_nothing(slot, patient):
+    token = book(slot, patient, "ONLINE").token
+    assert token.status == "CONFIRMED"
+    with pytest.raises(InvalidTransition, match="only a called patient can be skipped"):
+        allocation.skip_token(token_id=token.pk)
+    token.refresh_from_db()
+    assert token.status == "CONFIRMED" and token.arrived_at is None and token.skip_count == 0
+    assert not QueueEvent.objects.filter(kind="SKIPPED").exists()
+
+
+def _day_opens(slot):
+    return timezone.make_aware(datetime.combine(slot.local_day, time()), timezone.get_current_timezone()) - timedelta(days=30)
+
+
+@pytest.mark.parametrize("too_early", [
+    lambda slot: _day_opens(slot) - timedelta(seconds=1),
+    lambda slot: datetime(1, 1, 1, tzinfo=dt_timezone.utc),
+])
+def test_a_booking_time_before_the_days_bookings_open_is_refused(slot, patient, too_early):
+    """Bookings for a day open BOOKING_OPENS_DAYS (30) days ahead: an older booking time would
+    buy a place at the front of the queue."""
+    with pytest.raises(InvalidRequest, match="bookings for .* opened"):
+        book(slot, patient, "WALKIN", booked_at=too_early(slot))
+    assert not Token.objects.exists() and not WaitingListEntry.objects.exists()
+
+
+def test_a_booking_made_when_the_days_bookings_opened_is_kept(slot, patient):
+    assert book(slot, patient, "ONLINE", booked_at=_day_opens(slot)).token.booked_at == _day_opens(slot)

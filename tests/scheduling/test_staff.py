@@ -117,7 +117,7 @@ def test_a_doctor_login_is_linked_to_its_doctor_and_sees_that_queue(client, mana
     doctor.refresh_from_db()
     assert doctor.user.username == "asha" and roles_of(doctor.user) == ["Doctor"]
     client.logout()
-    assert client.login(username="asha", password=PASSWORD)
+    assert client.post("/accounts/login/", {"username": "asha", "password": PASSWORD}).status_code == 302
     response = client.get("/doctor/")
     assert response.status_code == 302 and response.url == f"/doctor/{doctor.pk}/"
     assert client.get(response.url).status_code == 200
@@ -193,7 +193,8 @@ def test_a_manager_deactivates_a_login_which_then_cannot_log_in(client, manager,
     clerk.refresh_from_db()
     assert not clerk.is_active
     client.logout()
-    assert not client.login(username="ravi", password=PASSWORD)
+    refused = client.post("/accounts/login/", {"username": "ravi", "password": PASSWORD})
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
 
 
 def test_moving_a_doctor_login_to_another_doctor_frees_the_first(client, manager, doctor, make_login):

@@ -1,0 +1,63 @@
+"""A PostgreSQL cluster of the test's own, in a temp dir, on a free TCP port: for tests that stop
+and start the database (never the shared server other people's tests use). The server binaries
+come with the pgserver package (requirements/dev.txt)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pgserver
+from pgserver.utils import ensure_user_exists
+
+BIN = Path(pgserver.__file__).parent / "pginstall" / "bin"
+# PostgreSQL refuses to run as root: then it runs as pgserver's own system user, as pgserver does.
+SYSTEM_USER = "pgserver" if os.geteuid() == 0 else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivatePostgres:
+    def __init__(self):
+        self.directory = Path(tempfile.mkdtemp(prefix="opdq-private-pg-"))
+        self.data = self.directory / "data"
+        self.log = self.directory / "postgres.log"
+        self.port = free_port()
+        if SYSTEM_USER:
+            ensure_user_exists(SYSTEM_USER)
+            shutil.chown(self.directory, SYSTEM_USER)
+        self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
+
+    def _run(self, program, *args) -> int:
+        done = subprocess.run([BIN / program, *args], capture_output=True, user=SYSTEM_USER, cwd=self.directory,
+                              env=dict(os.environ, LC_ALL="C"))
+        if program != "pg_ctl" or args[-1] != "status":
+            assert done.returncode == 0, done.stderr.decode()
+        return done.returncode
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data}"
+        self._run("pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def running(self) -> bool:
+        return self._run("pg_ctl", "-D", self.data, "status") == 0
+
+    def remove(self) -> None:
+        if self.running():
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
