@@ -568,8 +568,8 @@ def render(info, args, rounds, pages, profile, notes, ours_cmd, mvp_cmd, mvp_fre
                "so absolute figures are noisy; the ratios, from A B A B rounds in the same minutes, are the "
                "figures to watch.")
     out.append(f"- Ours: the Procfile's `web:` line, run as `sh -c` with PORT, DEBUG=0, DATABASE_URL "
-               f"(database `{OURS_DB}`), REDIS_URL db 13 (no API throttle setting exists, so none is set): "
-               f"`{ours_cmd}`. Uvicorn writes its access log (its default), to a file.")
+               f"(database `{OURS_DB}`), REDIS_URL db 13, API_THROTTLE_RATE=off (bench/_common.py: a load test would meet the staff throttle): "
+               f"`{ours_cmd}` (its access log off, as the Procfile says).")
     out.append(f"- The MVP: `{mvp_cmd}` from a copy of its tree in `.bench/` (`makemigrations tokens` and `migrate` "
                f"run there), database `{MVP_DB}`, DEBUG=False, its own virtualenv `.bench/mvp-venv` from its "
                f"requirements.txt, every pin installed as written on Python {info['python']}: {mvp_freeze}.")
