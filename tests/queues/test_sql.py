@@ -67,6 +67,8 @@ def test_active_tokens_are_the_doctors_waiting_called_and_arrived_of_the_day(slo
     expected = Token.objects.filter(status__in=Token.ACTIVE).values_list(*names)
     assert sorted(map(tuple, rows), key=str) == sorted(expected, key=str)
     assert len(rows) == 3
+    booked_at = names.index("booked_at")
+    assert all(row[booked_at].utcoffset() == timedelta(0) for row in rows)  # aware, as the ORM reads them
 
 
 def test_select_slot_for_update_reads_the_slot_as_the_orm_does(slot):
