@@ -11,6 +11,7 @@ as a whole page, to the login form.
 import time
 from urllib.parse import quote, urlsplit
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.shortcuts import resolve_url
@@ -24,15 +25,35 @@ LIVE_REFRESH_HEADER = "X-Live-Refresh"
 
 
 class IdleSessionMiddleware:
+    """Sync and async (in an async chain only the session read goes to a thread)."""
+
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response):
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
     def __call__(self, request):
+        if self.is_async:
+            return self._acall(request)
         try:
             self._touch(request)
         except faults.DATABASE_ERRORS:  # reading the session is this request's first query
             return faults.unavailable_response(request)
-        response = self.get_response(request)
+        return self._to_login(request, self.get_response(request))
+
+    async def _acall(self, request):
+        try:
+            await sync_to_async(self._touch)(request)
+        except faults.DATABASE_ERRORS:
+            return faults.unavailable_response(request)
+        return self._to_login(request, await self.get_response(request))
+
+    @staticmethod
+    def _to_login(request, response):
         if request.headers.get("HX-Request") and response.status_code == 302 and _is_login(response["Location"]):
             page = urlsplit(request.headers.get("HX-Current-URL", ""))
             here = page.path + (f"?{page.query}" if page.query else "") or "/"
