@@ -14,6 +14,7 @@ lost message), every staff socket also rechecks each SOCKET_ACCESS_RECHECK_SECON
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 
@@ -52,7 +53,14 @@ def _send(group: str, message: dict) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    try:
+        if loop is None:
+            async_to_sync(layer.group_send)(group, message)
+        else:  # called from code already on an event loop's thread: send from that loop
+            loop.create_task(layer.group_send(group, message))
     except Exception:  # the periodic recheck still closes the socket
         logger.warning("Could not tell %s that its access changed", group, exc_info=True)
 

@@ -18,10 +18,10 @@ get_asgi_application()  # sets up Django before the routing imports models
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from config.origins import SameOriginValidator  # noqa: E402
 from queues.routing import websocket_urlpatterns  # noqa: E402
 
 http = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
@@ -29,6 +29,6 @@ http = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
 application = ProtocolTypeRouter(
     {
         "http": http,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

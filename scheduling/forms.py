@@ -140,8 +140,7 @@ class CapacityForm(forms.Form):
     its capacity and its browser-side minimum is what it holds: the allocation service refuses less."""
 
     max_capacity = forms.IntegerField(min_value=1, max_value=MAX_SLOT_CAPACITY, label="Capacity",
-                                      widget=forms.NumberInput(attrs={"class": "form-control form-control-sm",
-                                                                      "style": "width:6rem"}))
+                                      widget=forms.NumberInput(attrs={"class": "form-control form-control-sm capacity-input"}))
 
     def __init__(self, *args, slot=None, **kwargs):
         if slot is not None:

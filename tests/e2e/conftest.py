@@ -99,10 +99,14 @@ def browser(chromium_path):
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if the browser refused anything under the Content-Security-Policy."""
     context = browser.new_context(viewport={"width": 1366, "height": 768})
+    refused = []
+    context.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
     page = context.new_page()
     yield page
     context.close()
+    assert refused == [], f"blocked by the Content-Security-Policy: {refused}"
 
 
 @pytest.fixture

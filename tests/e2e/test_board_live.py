@@ -52,7 +52,7 @@ def board_page(browser, url):
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
     page.goto(url)
-    page.wait_for_function("document.documentElement.dataset.live === 'open'")
+    page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
     return page
 
 
@@ -73,7 +73,7 @@ def test_desk_booking_and_call_next_reach_the_doctor_page_and_the_board_live(
 
     login("rao", PASSWORD)
     page.goto(f"{live_server_url}/doctor/{rao.pk}/")
-    page.wait_for_function("document.documentElement.dataset.live === 'open'")
+    page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
     board = board_page(browser, f"{live_server_url}/board/{display.key}/")
     page.evaluate("window.__noReload = true")
     board.evaluate("window.__noReload = true")

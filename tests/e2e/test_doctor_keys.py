@@ -32,7 +32,7 @@ def test_each_keyboard_action_shows_its_confirmation(page, live_server_url, logi
     rao, tokens = rao_with_patients
     login("rao", PASSWORD)
     page.goto(f"{live_server_url}/doctor/{rao.pk}/")
-    page.wait_for_function("document.documentElement.dataset.live === 'open'")
+    page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
     page.evaluate("window.__noReload = true")
     flash = page.locator("#doctor-flash")
     current = page.locator("#doctor-queue [data-current-token]")

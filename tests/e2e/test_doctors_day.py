@@ -87,7 +87,7 @@ def staff_page(browser, live_server_url, username, path, viewport=None):
     page = context.new_page()
     log_in(page, live_server_url, username)
     page.goto(f"{live_server_url}{path}")
-    page.wait_for_function("document.documentElement.dataset.live === 'open'")
+    page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
     return page
 
 
@@ -112,7 +112,7 @@ def test_the_boards_next_lists_only_patients_who_are_here(page, browser, live_se
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     board = context.new_page()
     board.goto(f"{live_server_url}/board/{display.key}/")
-    board.wait_for_function("document.documentElement.dataset.live === 'open'")
+    board.wait_for_function("() => document.documentElement.dataset.live === 'open'")
     row = board.locator(f"#board-doctor-{rao.pk}")
     # Only the present patients, in serving order: the later slot's walk-in is next after the
     # walk-in of the hour, since nobody else of the earlier slot is here.
@@ -237,7 +237,7 @@ def test_a_skipped_patient_is_not_called_again_next(page, browser, live_server_u
     book(day["now_slot"], "Not Here Yet", "ONLINE")
     log_in(page, live_server_url, "rao")
     page.goto(f"{live_server_url}/doctor/{rao.pk}/")
-    page.wait_for_function("document.documentElement.dataset.live === 'open'")
+    page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
     flash = page.locator("#doctor-flash")
 
     page.keyboard.press("n")
@@ -311,7 +311,7 @@ def test_mid_morning_labels_are_read_whole_on_the_board_and_the_doctors_page(pag
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     board = context.new_page()
     board.goto(f"{live_server_url}/board/{display.key}/")
-    board.wait_for_function("document.documentElement.dataset.live === 'open'")
+    board.wait_for_function("() => document.documentElement.dataset.live === 'open'")
     row = board.locator(f"#board-doctor-{rao.pk}")
     expect(row.locator(".now-number")).to_have_text("GM-151")
     expect(row.locator(".cell-next .num")).to_have_count(5)

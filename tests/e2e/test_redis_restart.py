@@ -107,7 +107,7 @@ def test_the_board_recovers_by_itself_after_redis_restarts(browser, redis_live_s
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     board = context.new_page()
     board.goto(f"{url}/board/{display.key}/")
-    board.wait_for_function("document.documentElement.dataset.live === 'open'")
+    board.wait_for_function("() => document.documentElement.dataset.live === 'open'")
     board.evaluate("window.__noReload = true")
     mark = board.locator("[data-live-mark]")
     row = board.locator(f"#board-doctor-{rao.pk}")
