@@ -196,6 +196,9 @@ else:
 # Live screens: committed changes are rendered and pushed by a background thread per web process
 # at most once per this many milliseconds per doctor (0: at once, inside the request).
 LIVE_PUSH_COALESCE_MS = envint("LIVE_PUSH_COALESCE_MS", 40)
+# Live sockets send a heartbeat through the channel layer this often (0: none); a screen that
+# misses two and a half says it may be out of date and reconnects.
+LIVE_HEARTBEAT_SECONDS = envint("LIVE_HEARTBEAT_SECONDS", 10)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -2,26 +2,37 @@
 sends to, send the full current state on every (re)connect, forward what is pushed, ignore input.
 
 Close code 4403 means "not allowed (any more)": the page reloads and shows why.
+
+Every LIVE_HEARTBEAT_SECONDS a consumer renews its groups and sends itself a heartbeat through
+the channel layer, which it forwards to the screen: a screen that stops hearing them knows its
+view may be old and reconnects (static/js/live.js), and a consumer whose layer stops answering
+closes its socket so the screen reconnects and resyncs once Redis is back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from queues import broadcast, fragments, watchers
 
 logger = logging.getLogger(__name__)
 
 FORBIDDEN = 4403
+LAYER_DOWN = 1011  # "internal error": the screen reconnects with its usual back-off
+HEARTBEAT = '{"event": "heartbeat"}'
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
     """Shared behaviour: subclasses say which groups to join and what the full state is."""
 
     joined: list[str] = []
+    beating: asyncio.Task | None = None
 
     async def connect(self):
         self.joined = []
@@ -31,6 +42,23 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.join(await self.groups_to_join())
         await self.accept()
         await self.send_full_state()
+        if settings.LIVE_HEARTBEAT_SECONDS > 0:
+            self.beating = asyncio.create_task(self.beat(settings.LIVE_HEARTBEAT_SECONDS))
+
+    async def beat(self, every: float) -> None:
+        """Round trips through the layer: renew the groups (channels-redis forgets them after a
+        day) and send ourselves the heartbeat. A layer that fails or hangs closes the socket."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with asyncio.timeout(every):
+                    for group in self.joined:
+                        await self.channel_layer.group_add(group, self.channel_name)
+                    await self.channel_layer.send(self.channel_name, {"type": "live.heartbeat"})
+            except Exception:
+                logger.warning("Channel layer not answering: closing a live socket", exc_info=True)
+                await self.close(code=LAYER_DOWN)
+                return
 
     async def join(self, groups: list[str]) -> None:
         for group in groups:
@@ -49,6 +77,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.joined = []
 
     async def disconnect(self, code):
+        if self.beating is not None:
+            self.beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.beating
         await self.leave()
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -65,6 +97,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def live_text(self, event):
         await self.send(text_data=event["text"])
+
+    async def live_heartbeat(self, event):
+        await self.send(text_data=HEARTBEAT)
 
     # To override
     async def allowed(self) -> bool:
