@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 # Every middleware is async-capable (WhiteNoise through config.static), so under ASGI a request
 # crosses into the sync thread once, for its view.
 MIDDLEWARE = [
+    "config.request_log.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "config.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,6 +143,24 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": envint("DB_POOL_MAX_SIZE", 8),
             "timeout": envint("DB_POOL_TIMEOUT", 10),
         }
+
+# --- Metrics (Prometheus) --------------------------------------------------------------------
+# /metrics answers only a scraper that sends `Authorization: Bearer <METRICS_TOKEN>`; unset, the
+# metrics are off altogether (no middleware, no instrumented database cursor, /metrics is 404).
+# With several web processes set PROMETHEUS_MULTIPROC_DIR too (the Procfile empties it at start).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+if METRICS_TOKEN:
+    INSTALLED_APPS.append("django_prometheus")
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
+    _INSTRUMENTED = {
+        "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+        "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    }
+    DATABASES["default"]["ENGINE"] = _INSTRUMENTED.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 
 # Threads per web process serving HTTP (config/asgi.py); each holds at most one database
 # connection from the pool at a time.
@@ -272,11 +291,39 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
+# --- Logs and error reports -----------------------------------------------------------------
+# One JSON object per line (python-json-logger) in production, readable lines while developing;
+# every line carries the request's id (config/request_log.py). No patient data: the request
+# line has the path without its query string, and the app never logs names or phones.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+LOG_REQUESTS = envbool("LOG_REQUESTS", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.request_log.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {
+            "()": "config.request_log.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# Sentry: off unless SENTRY_DSN is set; never with patient data (config/sentry.py).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        release=os.environ.get("SENTRY_RELEASE") or None,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

@@ -25,7 +25,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from queues import broadcast, categories, priority, selectors, states
+from queues import broadcast, categories, metrics, priority, selectors, states
 from queues.errors import (
     AlreadyBooked,
     CapacityTooSmall,
@@ -360,6 +360,7 @@ def _changed(slot: Slot, kind: str, **detail) -> None:
 # --- booking ----------------------------------------------------------------------------------
 
 
+@metrics.counts_bookings
 def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None = None, by=None) -> BookingResult:
     """Book a patient into a slot: a token while the slot has room, else a place on its
     waiting list. EMERGENCY goes through `insert_emergency` (head of the queue, over capacity)."""
@@ -413,6 +414,7 @@ def _validate_booked_at(booked_at: datetime | None, now: datetime) -> datetime:
     return booked_at
 
 
+@metrics.counts_bookings
 def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
     """Put an emergency patient at the head of the doctor's queue, even over capacity."""
     now = timezone.now()

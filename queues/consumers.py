@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from queues import broadcast, fragments, watchers
+from queues import broadcast, fragments, metrics, watchers
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     joined: list[str] = []
     beating: asyncio.Task | None = None
+    screen = ""  # the open-sockets metric's label
+    counted = False
 
     async def connect(self):
         self.joined = []
@@ -41,6 +43,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self.join(await self.groups_to_join())
         await self.accept()
+        metrics.OPEN_SOCKETS.labels(self.screen).inc()
+        self.counted = True
         await self.send_full_state()
         if settings.LIVE_HEARTBEAT_SECONDS > 0:
             self.beating = asyncio.create_task(self.beat(settings.LIVE_HEARTBEAT_SECONDS))
@@ -77,6 +81,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.joined = []
 
     async def disconnect(self, code):
+        if self.counted:
+            metrics.OPEN_SOCKETS.labels(self.screen).dec()
+            self.counted = False
         if self.beating is not None:
             self.beating.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -114,6 +121,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
 class BoardConsumer(LiveConsumer):
     """A waiting-room TV: no login, the Display's secret key in the URL."""
+
+    screen = "board"
 
     async def allowed(self) -> bool:
         self.display = await self._load_display()
@@ -155,6 +164,8 @@ class BoardConsumer(LiveConsumer):
 class DoctorConsumer(LiveConsumer):
     """The doctor's page: a Doctor may listen to their own queue only; managers to any."""
 
+    screen = "doctor"
+
     async def allowed(self) -> bool:
         self.doctor = await self._load_doctor()
         return self.doctor is not None
@@ -182,6 +193,8 @@ class DoctorConsumer(LiveConsumer):
 
 class DeskConsumer(LiveConsumer):
     """Reception desks: told that something changed; their panels refresh themselves."""
+
+    screen = "desk"
 
     async def allowed(self) -> bool:
         return await self._can_use_desk()
