@@ -21,8 +21,11 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from config.metrics import forget_this_process_at_exit  # noqa: E402
 from config.origins import SameOriginValidator  # noqa: E402
 from queues.routing import websocket_urlpatterns  # noqa: E402
+
+forget_this_process_at_exit()
 
 http = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 # Every middleware is async-capable (WhiteNoise through config.static), so under ASGI a request
 # crosses into the sync thread once, for its view.
 MIDDLEWARE = [
+    "config.request_log.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "config.faults.DatabaseFaultMiddleware",
     "config.static.StaticFilesMiddleware",
@@ -157,6 +158,24 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "timeout": envint("DB_POOL_TIMEOUT", 2),
         }
 
+# --- Metrics (Prometheus) --------------------------------------------------------------------
+# /metrics answers only a scraper that sends `Authorization: Bearer <METRICS_TOKEN>`; unset, the
+# metrics are off altogether (no middleware, no instrumented database cursor, /metrics is 404).
+# With several web processes set PROMETHEUS_MULTIPROC_DIR too (the Procfile empties it at start).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+if METRICS_TOKEN:
+    INSTALLED_APPS.append("django_prometheus")
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
+    _INSTRUMENTED = {
+        "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+        "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+    }
+    DATABASES["default"]["ENGINE"] = _INSTRUMENTED.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
 # Threads per web process serving HTTP (config/asgi.py); each holds at most one database
 # connection from the pool at a time.
 WEB_THREADS = envint("WEB_THREADS", 8)
@@ -210,6 +229,9 @@ else:
 # Live screens: committed changes are rendered and pushed by a background thread per web process
 # at most once per this many milliseconds per doctor (0: at once, inside the request).
 LIVE_PUSH_COALESCE_MS = envint("LIVE_PUSH_COALESCE_MS", 40)
+# Live sockets send a heartbeat through the channel layer this often (0: none); a screen that
+# misses two and a half says it may be out of date and reconnects.
+LIVE_HEARTBEAT_SECONDS = envint("LIVE_HEARTBEAT_SECONDS", 10)
 
 # Staff sockets close as soon as their login loses access (config.access); as a backstop they
 # also recheck their login this often, in seconds (0: only when told).
@@ -342,13 +364,32 @@ CONTENT_SECURITY_POLICY = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
+# --- Logs and error reports -----------------------------------------------------------------
+# One JSON object per line (python-json-logger) in production, readable lines while developing;
+# every line carries the request's id (config/request_log.py). No patient data: the request
+# line has the path without its query string, and the app never logs names or phones.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
+LOG_REQUESTS = envbool("LOG_REQUESTS", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     # Query strings (patients' names and phones searched for) never reach a log: config/log_filters.py.
-    "filters": {"no_query_strings": {"()": "config.log_filters.StripQueryStrings"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_query_strings"]}},
+    "filters": {
+        "request_id": {"()": "config.request_log.RequestIdFilter"},
+        "no_query_strings": {"()": "config.log_filters.StripQueryStrings"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {
+            "()": "config.request_log.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id", "no_query_strings"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
@@ -356,3 +397,15 @@ LOGGING = {
         "uvicorn.access": {"handlers": ["console"], "propagate": False, "filters": ["no_query_strings"]},
     },
 }
+
+# Sentry: off unless SENTRY_DSN is set; never with patient data (config/sentry.py).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        release=os.environ.get("SENTRY_RELEASE") or None,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )

@@ -24,7 +24,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from queues import broadcast, categories, priority, selectors, sql, states
+from queues import broadcast, categories, metrics, priority, selectors, sql, states
 from queues.errors import (
     AlreadyBooked,
     CapacityTooSmall,
@@ -221,6 +221,7 @@ def _changed(slot: Slot, kind: str, **detail) -> None:
 # --- booking ----------------------------------------------------------------------------------
 
 
+@metrics.counts_bookings
 def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None = None, by=None) -> BookingResult:
     """Book a patient into a slot: a token while the slot has room, else a place on its
     waiting list. EMERGENCY goes through `insert_emergency` (head of the queue, over capacity)."""
@@ -286,6 +287,7 @@ def _refuse_booked_before_opening(booked_at: datetime, slot: Slot) -> None:
         )
 
 
+@metrics.counts_bookings
 def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
     """Put an emergency patient at the head of the doctor's queue, even over capacity."""
     now = timezone.now()

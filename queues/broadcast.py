@@ -37,7 +37,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections, transaction
 
-from queues import watchers
+from queues import metrics, watchers
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _after_commit(*, doctor_id: str, slot_id: str, kind: str, messages: list) ->
     # on_commit logging, which itself fails on a functools.partial: Django ticket #36487.)
     try:
         if settings.LIVE_PUSH_COALESCE_MS > 0:
-            _coalescer.add(doctor_id=doctor_id, slot_id=slot_id, kind=kind, messages=messages)
+            _coalescer.add(doctor_id=doctor_id, slot_id=slot_id, kind=kind, messages=messages, committed_at=time.monotonic())
         else:
             publish_queue_change(doctor_id=doctor_id, slot_id=slot_id, kind=kind, messages=messages)
     except Exception:
@@ -95,14 +95,18 @@ class Coalescer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def add(self, *, doctor_id: str, slot_id: str, kind: str, messages: list) -> None:
+    def add(self, *, doctor_id: str, slot_id: str, kind: str, messages: list, committed_at: float | None = None) -> None:
         with self._lock:
             earlier = self._pending.get(doctor_id)
             if earlier and earlier["kind"] in ANNOUNCED_KINDS and kind not in ANNOUNCED_KINDS:
                 kind = earlier["kind"]  # keep the call announcement; the render shows the latest state
             if earlier:
                 messages = earlier["messages"] + messages  # desk notes are never merged away
-            self._pending[doctor_id] = {"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind, "messages": messages}
+                committed_at = earlier["committed_at"]  # the push latency of the oldest change it carries
+            self._pending[doctor_id] = {
+                "doctor_id": doctor_id, "slot_id": slot_id, "kind": kind, "messages": messages,
+                "committed_at": committed_at if committed_at is not None else time.monotonic(),
+            }
             if self._background and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._run, name="live-push", daemon=True)
                 self._thread.start()
@@ -211,32 +215,41 @@ def only_changed(group: str, parts: dict[str, str]) -> str:
 
 
 def publish_queue_change(*, doctor_id: str, slot_id: str, kind: str, messages: list | None = None) -> None:
-    publish_queue_changes([{"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind, "messages": messages or []}])
+    publish_queue_changes([{"doctor_id": doctor_id, "slot_id": slot_id, "kind": kind, "messages": messages or [],
+                            "committed_at": time.monotonic()}])
 
 
 def publish_queue_changes(changes: list[dict]) -> None:
-    """Render and send several doctors' changes with one trip through the event loop."""
+    """Render and send several doctors' changes with one trip through the event loop; each
+    change's time from commit to send goes to the push-latency metric."""
     messages = []
     for change in changes:
         try:
-            messages += queue_change_messages(**change)
+            messages += queue_change_messages(**{k: v for k, v in change.items() if k != "committed_at"})
         except Exception:
             logger.exception("Could not render the %s change for doctor %s", change["kind"], change["doctor_id"])
-    _send(messages, what=", ".join(f"{c['kind']} for doctor {c['doctor_id']}" for c in changes))
+    if _send(messages, what=", ".join(f"{c['kind']} for doctor {c['doctor_id']}" for c in changes)):
+        sent = time.monotonic()
+        for change in changes:
+            if "committed_at" in change:
+                metrics.PUSH_LATENCY.observe(sent - change["committed_at"])
 
 
 def publish_display_change(*, display_id) -> None:
     _send([(board_group(display_id), {"type": "display.changed"})], what=f"display {display_id} change")
 
 
-def _send(messages: list[tuple[str, dict]], *, what: str) -> None:
+def _send(messages: list[tuple[str, dict]], *, what: str) -> bool:
+    """Hand the messages to the channel layer; False if there was nothing to send or it failed."""
     layer = get_channel_layer()
     if layer is None or not messages:
-        return
+        return False
     try:
         async_to_sync(_group_send_all)(layer, messages)
     except Exception:
         logger.warning("Could not push %s", what, exc_info=True)
+        return False
+    return True
 
 
 async def _group_send_all(layer, messages) -> None:

@@ -2,11 +2,17 @@
 sends to, send the full current state on every (re)connect, forward what is pushed, ignore input.
 
 Close code 4403 means "not allowed (any more)": the page reloads and shows why.
+
+Every LIVE_HEARTBEAT_SECONDS a consumer renews its groups and sends itself a heartbeat through
+the channel layer, which it forwards to the screen: a screen that stops hearing them knows its
+view may be old and reconnects (static/js/live.js), and a consumer whose layer stops answering
+closes its socket so the screen reconnects and resyncs once Redis is back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from channels.db import database_sync_to_async
@@ -14,17 +20,22 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config import access
-from queues import broadcast, fragments, watchers
+from queues import broadcast, fragments, metrics, watchers
 
 logger = logging.getLogger(__name__)
 
 FORBIDDEN = 4403
+LAYER_DOWN = 1011  # "internal error": the screen reconnects with its usual back-off
+HEARTBEAT = '{"event": "heartbeat"}'
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
     """Shared behaviour: subclasses say which groups to join and what the full state is."""
 
     joined: list[str] = []
+    beating: asyncio.Task | None = None
+    screen = ""  # the open-sockets metric's label
+    counted = False
 
     async def connect(self):
         self.joined = []
@@ -33,7 +44,26 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self.join(await self.groups_to_join())
         await self.accept()
+        metrics.OPEN_SOCKETS.labels(self.screen).inc()
+        self.counted = True
         await self.send_full_state()
+        if settings.LIVE_HEARTBEAT_SECONDS > 0:
+            self.beating = asyncio.create_task(self.beat(settings.LIVE_HEARTBEAT_SECONDS))
+
+    async def beat(self, every: float) -> None:
+        """Round trips through the layer: renew the groups (channels-redis forgets them after a
+        day) and send ourselves the heartbeat. A layer that fails or hangs closes the socket."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with asyncio.timeout(every):
+                    for group in self.joined:
+                        await self.channel_layer.group_add(group, self.channel_name)
+                    await self.channel_layer.send(self.channel_name, {"type": "live.heartbeat"})
+            except Exception:
+                logger.warning("Channel layer not answering: closing a live socket", exc_info=True)
+                await self.close(code=LAYER_DOWN)
+                return
 
     async def join(self, groups: list[str]) -> None:
         for group in groups:
@@ -52,6 +82,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.joined = []
 
     async def disconnect(self, code):
+        if self.counted:
+            metrics.OPEN_SOCKETS.labels(self.screen).dec()
+            self.counted = False
+        if self.beating is not None:
+            self.beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.beating
         await self.leave()
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -69,6 +106,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def live_text(self, event):
         await self.send(text_data=event["text"])
 
+    async def live_heartbeat(self, event):
+        await self.send(text_data=HEARTBEAT)
+
     # To override
     async def allowed(self) -> bool:
         raise NotImplementedError
@@ -82,6 +122,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
 class BoardConsumer(LiveConsumer):
     """A waiting-room TV: no login, the Display's secret key in the URL."""
+
+    screen = "board"
 
     async def allowed(self) -> bool:
         self.display = await self._load_display()
@@ -188,6 +230,8 @@ class StaffConsumer(LiveConsumer):
 class DoctorConsumer(StaffConsumer):
     """The doctor's page: a Doctor may listen to their own queue only; managers to any."""
 
+    screen = "doctor"
+
     def permits(self, user) -> bool:
         from scheduling.models import Doctor
         from scheduling.roles import can_work_doctor_queue
@@ -211,6 +255,8 @@ class DoctorConsumer(StaffConsumer):
 
 class DeskConsumer(StaffConsumer):
     """Reception desks: told that something changed; their panels refresh themselves."""
+
+    screen = "desk"
 
     def permits(self, user) -> bool:
         from scheduling.roles import USE_DESK

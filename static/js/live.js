@@ -1,6 +1,10 @@
 // Live updates over a websocket: <script src="live.js" data-socket="/ws/..."> on any page.
-// - Connects to data-socket; reconnects by itself with exponential backoff (and jitter).
-// - Shows a discreet "reconnecting" mark ([data-live-mark], or one it adds) while down.
+// - Connects to data-socket; reconnects by itself with exponential backoff capped at a few
+//   seconds (with jitter, so a hall of screens does not reconnect in step after an outage).
+// - The server sends a heartbeat through the channel layer every data-heartbeat seconds: a
+//   screen that hears nothing for two and a half beats takes its socket for dead and reconnects.
+// - Shows a mark ([data-live-mark], or one it adds) while down or after a missed heartbeat; with
+//   data-stale-text ("... {time}") it says since when the screen may be showing old data.
 // - An HTML message replaces the elements with the same ids (server-rendered fragments),
 //   then fires "live:swapped" on each (not under an htmx request in flight, nor with an older
 //   [data-rendered]: see `held`); a JSON note fires "queue-changed-<doctor id>" on <body>
@@ -15,6 +19,10 @@
   if (!path) return;
   var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
   var attempt = 0, socket = null, timer = null, everOpened = false;
+  var MAX_DELAY_MS = 4000;
+  var beatMs = (parseFloat(script.dataset.heartbeat) || 0) * 1000;
+  var lastHeard = Date.now();  // when the screen last had word from the server
+  var stale = false;
 
   function mark() {
     var el = document.querySelector("[data-live-mark]");
@@ -31,9 +39,41 @@
     }
     return el;
   }
+  function clockTime(ms) {
+    var el = mark();
+    return new Date(ms).toLocaleTimeString(document.documentElement.lang === "hi" ? "hi-IN" : "en-IN",
+      { hour: "2-digit", minute: "2-digit", timeZone: el.dataset.timeZone || undefined });
+  }
+  // Down, or up but silent past a heartbeat: what the screen shows may be old.
+  function setStale(isStale) {
+    stale = isStale;
+    var el = mark();
+    if (isStale && el.dataset.staleText) el.textContent = el.dataset.staleText.replace("{time}", clockTime(lastHeard));
+    el.hidden = !isStale;
+    document.documentElement.dataset.stale = isStale ? "1" : "0";
+  }
   function setConnected(ok) {
-    mark().hidden = ok;
+    setStale(!ok);
     document.documentElement.dataset.live = ok ? "open" : "down";
+  }
+  function heard() {
+    lastHeard = Date.now();
+    if (stale && socket && socket.readyState === WebSocket.OPEN) setStale(false);
+  }
+  if (beatMs > 0) {
+    setInterval(function () {
+      if (!socket || socket.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - lastHeard > beatMs * 2.5) {
+        // Half-dead (the server cannot reach us through the channel layer): drop this socket
+        // without waiting for a close handshake that may never come, and start again.
+        var dead = socket;
+        socket = null;
+        dead.onclose = dead.onmessage = null;
+        try { dead.close(); } catch (e) { /* already closing */ }
+        setConnected(false);
+        schedule();
+      }
+    }, 1000);
   }
 
   // A fragment whose htmx request is still in flight (a doctor's action) is not replaced under it:
@@ -88,6 +128,7 @@
   function onNote(text) {
     var note = {};
     try { note = JSON.parse(text) || {}; } catch (e) { note = {}; }
+    if (note.event === "heartbeat") return;
     if (note.doctor_id) fire("queue-changed-" + note.doctor_id, note);
     else fire("queue-changed", note);
     (note.notes || []).forEach(function (message) { fire("desk-notice", { message: message, level: "info" }); });
@@ -95,6 +136,7 @@
 
   function onMessage(event) {
     var data = event.data;
+    heard();
     if (typeof data === "string" && data.trim().charAt(0) === "<") swapFragments(data);
     else onNote(data);
   }
@@ -108,7 +150,7 @@
   function schedule() {
     if (timer) return;
     attempt += 1;
-    var delay = Math.min(30000, 500 * Math.pow(2, Math.min(attempt, 6)));
+    var delay = Math.min(MAX_DELAY_MS, 250 * Math.pow(2, Math.min(attempt, 5)));
     delay = delay / 2 + Math.random() * delay / 2;
     timer = setTimeout(function () { timer = null; connect(); }, delay);
   }
@@ -122,7 +164,7 @@
       schedule();
       return;
     }
-    socket.onopen = function () { opened = everOpened = true; attempt = 0; setConnected(true); };
+    socket.onopen = function () { opened = everOpened = true; attempt = 0; lastHeard = Date.now(); setConnected(true); };
     socket.onmessage = onMessage;
     socket.onclose = function (event) {
       socket = null;

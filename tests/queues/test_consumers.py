@@ -227,3 +227,28 @@ async def test_the_desk_socket_is_for_desk_staff_and_says_what_changed(slot, pat
     assert message["notes"] == []
     assert "Jane Doe" not in json.dumps(message)
     await c.disconnect()
+
+
+async def test_a_screen_hears_a_heartbeat_through_the_channel_layer(display, settings):
+    settings.LIVE_HEARTBEAT_SECONDS = 0.05
+    c = communicator(f"/ws/board/{display.key}/")
+    assert (await c.connect())[0]
+    await c.receive_from()  # the full state
+    assert json.loads(await c.receive_from(timeout=2)) == {"event": "heartbeat"}
+    await c.disconnect()
+
+
+async def test_a_socket_whose_channel_layer_stops_answering_closes_so_the_screen_reconnects(display, settings, monkeypatch):
+    from channels.layers import get_channel_layer
+
+    settings.LIVE_HEARTBEAT_SECONDS = 0.05
+    c = communicator(f"/ws/board/{display.key}/")
+    assert (await c.connect())[0]
+    await c.receive_from()
+
+    async def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(get_channel_layer(), "send", down)
+    assert await c.receive_output(timeout=2) == {"type": "websocket.close", "code": 1011}
+    await c.disconnect()
