@@ -28,7 +28,8 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError) and exc.field:
         return Response({exc.field: [exc.message]}, status=exc.status_code)
     if isinstance(exc, DomainError):
-        response = Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        body = {"detail": exc.message, "code": exc.code, **getattr(exc, "extra", {})}
+        response = Response(body, status=exc.status_code)
         if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
             response["Retry-After"] = "1"
         return response

@@ -50,6 +50,9 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 HOSPITAL_NAME = os.environ.get("HOSPITAL_NAME", "City General Hospital")
+# The hospital's registration number (UHID) given to each new patient: {seq} is the running
+# number (never reused), {year}/{yy}/{month} restart it per year/month (scheduling.identity).
+UHID_PATTERN = os.environ.get("UHID_PATTERN", "{year}{seq:06d}")
 
 INSTALLED_APPS = [
     "daphne",  # runserver serves ASGI (websockets) in development
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram lookups for the patient search (a no-op on SQLite)
     "channels",
     "django_htmx",
     "template_partials",

@@ -27,6 +27,8 @@ from queues.filters import PatientSearch
 from queues.forms import BookingForm, DelayForm, PatientForm, ReasonForm
 from queues.models import Token, WaitingListEntry
 from queues.tables import QueueTable, WaitingTable
+from scheduling import patients
+from scheduling.errors import PossibleDuplicate
 from scheduling.models import Patient, Slot
 from scheduling.roles import USE_DESK
 
@@ -263,18 +265,24 @@ def result(request):
 @desk_required
 def register_patient(request):
     form = PatientForm(request.POST)
-    if not form.is_valid():
-        context = _page_context(request, register_form=form, results=[], q=request.POST.get("name", ""))
-        if request.htmx:
-            response = render(request, f"{PAGE}#patient-results", context)
-            response["HX-Retarget"] = "#patient-results"
-            response["HX-Reswap"] = "outerHTML"
-            return response
-        return render(request, PAGE, context, status=400)
-    patient = form.save()
-    if not request.htmx:
-        return redirect(f"{reverse('queues:desk')}?patient={patient.pk}")
-    return _book_panel(request, patient=patient)
+    duplicate = None
+    if form.is_valid():
+        try:
+            patient = patients.register_patient(**form.registration())
+        except PossibleDuplicate as exc:
+            duplicate = exc
+        else:
+            if not request.htmx:
+                return redirect(f"{reverse('queues:desk')}?patient={patient.pk}")
+            return _book_panel(request, patient=patient)
+    # Errors, or a possible duplicate: the form again, with what was typed and the match to choose.
+    context = _page_context(request, register_form=form, results=[], q=request.POST.get("name", ""), duplicate=duplicate)
+    if request.htmx:
+        response = render(request, f"{PAGE}#patient-results", context)
+        response["HX-Retarget"] = "#patient-results"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return render(request, PAGE, context, status=409 if duplicate else 400)
 
 
 @require_POST
