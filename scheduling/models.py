@@ -6,7 +6,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
 MAX_SLOT_CAPACITY = 500
@@ -101,12 +102,16 @@ class Patient(models.Model):
     )
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the spelling-tolerant search compares words with (scheduling.patient_search): kept by
+    # the database, with a trigram (GIN) index on PostgreSQL (migration 0005).
+    search_text = models.GeneratedField(
+        expression=Lower(Concat("name", Value(" "), "guardian_name", Value(" "), "locality")),
+        output_field=models.TextField(), db_persist=True,
+    )
 
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["name"])]
-        # Trigram (GIN) indexes on name, guardian_name and locality are made by migration 0005
-        # on PostgreSQL only (scheduling.patient_search).
 
     def __str__(self):
         return self.name

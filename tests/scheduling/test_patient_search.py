@@ -24,10 +24,18 @@ def names(found):
     return [p.name for p in found]
 
 
+def best(found):
+    """The names among the nearest matches (equally near rows come in no set order)."""
+    found = list(found)
+    return {p.name for p in found if p.rank == found[0].rank}
+
+
 @pytest.mark.parametrize("fuzzy", MATCHERS)
-def test_a_misspelt_name_finds_the_patient_first(registry, fuzzy):
-    assert names(search_patients(Patient.objects.all(), "Raju Parsad", fuzzy=fuzzy))[0] == "Raju Prasad"
-    assert names(search_patients(Patient.objects.all(), "sunita devii", fuzzy=fuzzy))[0] == "Sunita Devi"
+def test_a_misspelt_name_finds_the_patient_among_the_nearest(registry, fuzzy):
+    # Sunita Devi's husband is Raju Prasad: as near to "Raju Parsad" as Raju Prasad himself.
+    assert best(search_patients(Patient.objects.all(), "Raju Parsad", fuzzy=fuzzy)) <= {"Raju Prasad", "Sunita Devi"}
+    assert "Raju Prasad" in best(search_patients(Patient.objects.all(), "Raju Parsad", fuzzy=fuzzy))
+    assert best(search_patients(Patient.objects.all(), "sunita devii", fuzzy=fuzzy)) == {"Sunita Devi"}
 
 
 @pytest.mark.parametrize("fuzzy", MATCHERS)
@@ -52,9 +60,9 @@ def test_phone_uhid_and_abha_are_matched_exactly(registry):
     assert names(search_patients(everyone, "91-1234-5678-9013")) == []
 
 
-def test_the_trigram_search_is_what_postgresql_runs_by_default(registry, django_assert_num_queries):
+def test_the_trigram_search_is_what_postgresql_runs_by_default(registry):
     found = search_patients(Patient.objects.all(), "Raju Parsad")
-    assert "%" in str(found.query) and found[0].rank > 0.3
+    assert "<<->" in str(found.query) and found[0].rank >= 0.45
 
 
 def test_similarity_compares_the_query_with_the_best_run_of_words():
