@@ -20,14 +20,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from abdm import config, gateway
+from abdm.forms import ShareBookingForm
 from abdm.models import CounterDay, ProfileShare, RegistrationCounter
 from queues import allocation, selectors
 from queues.allocation import BookingResult
+from queues.broadcast import DESK_GROUP
 from queues.errors import AllocationError
 from scheduling import abha_qr, identity, patients
 from scheduling.errors import DomainError
@@ -173,14 +178,9 @@ def inbox(*, counter: RegistrationCounter, day=None) -> list[ProfileShare]:
 
 def push_inbox(counter_id: int) -> None:
     """Re-render the counter's inbox and send it to the desks (they swap it in by its id)."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-    from django.template.loader import render_to_string
-
-    from queues.broadcast import DESK_GROUP
-
     counter = RegistrationCounter.objects.get(pk=counter_id)
-    html = render_to_string("abdm/inbox.html#inbox", {"counter": counter, "shares": inbox(counter=counter)})
+    context = {"counter": counter, "shares": inbox(counter=counter), "form": ShareBookingForm()}
+    html = render_to_string("abdm/inbox.html#inbox", context)
     async_to_sync(get_channel_layer().group_send)(DESK_GROUP, {"type": "live.html", "html": html})
 
 

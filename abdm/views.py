@@ -104,7 +104,13 @@ def book(request, share_id):
             context.update(shares=shares.inbox(counter=share.counter), open_share=None,
                            notice=f"{share.name} (counter token {share.token_label}) booked: {booked}.")
             response = render(request, f"{INBOX}#inbox", context)
-            return trigger_client_event(response, "queue-changed") if request.htmx else response
+            if not request.htmx:
+                return response
+            # The desk's own notice outlives the inbox being pushed again a moment later.
+            trigger_client_event(response, "desk-notice", {"message": context["notice"], "level": "success"})
+            return trigger_client_event(response, "queue-changed")
+    else:
+        context["error"] = " ".join(e for errors in form.errors.values() for e in errors)
     return render(request, f"{INBOX}#inbox", context, status=200 if request.htmx else 400)
 
 

@@ -146,3 +146,18 @@ def test_with_no_gateway_settings_the_callback_says_scan_and_share_is_off(client
     response = client.post("/abdm/api/v3/hip/patient/share", "{}", content_type="application/json")
     assert response.status_code == 503
     assert "Scan & Share is off: set ABDM_CLIENT_ID, ABDM_CLIENT_SECRET, ABDM_HIP_ID" in response.json()["detail"]
+
+
+@answered
+def test_a_share_reaches_the_desks_inbox_after_commit(share, counter):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from queues.broadcast import DESK_GROUP
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(DESK_GROUP, channel)
+    share()
+    message = async_to_sync(layer.receive)(channel)
+    assert 'id="abdm-inbox-OPD-1"' in message["html"] and "OPD-1-1" in message["html"] and "Raju Prasad" in message["html"]
