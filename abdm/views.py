@@ -43,6 +43,10 @@ def share_callback(request):
         response = JsonResponse({"detail": str(exc), "code": "not_authenticated"}, status=401)
         response["WWW-Authenticate"] = "Bearer"
         return response
+    request_id = request.headers.get("REQUEST-ID", "").strip()
+    if not request_id or len(request_id) > 64:
+        return JsonResponse({"detail": "The REQUEST-ID header (the gateway's request id, answered in on-share) is required.",
+                             "code": "invalid", "errors": {"REQUEST-ID": ["Required, at most 64 characters."]}}, status=400)
     try:
         body = json.loads(request.body or b"null")
     except ValueError:
@@ -53,7 +57,7 @@ def share_callback(request):
     data = payload.validated_data
     try:
         received = shares.receive_share(counter_code=data["metaData"]["context"], patient=data["profile"]["patient"],
-                                        request_id=request.headers.get("REQUEST-ID", "")[:64])
+                                        request_id=request_id)
     except shares.ShareRefused as exc:
         return JsonResponse({"detail": exc.message, "code": exc.code, "errors": {exc.field: [exc.message]}}, status=400)
     share = received.share

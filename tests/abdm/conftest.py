@@ -129,7 +129,8 @@ def share(client, fake_gateway):
     """POST a share as the gateway does: its signed bearer token and a REQUEST-ID."""
 
     def post(body=None, *, token=None, request_id=None, raw=None):
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {token or fake_gateway.sign()}", "HTTP_REQUEST_ID": request_id or str(uuid.uuid4())}
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token or fake_gateway.sign()}",
+                   "HTTP_REQUEST_ID": str(uuid.uuid4()) if request_id is None else request_id}
         data = raw if raw is not None else json.dumps(body if body is not None else share_body())
         return client.post("/abdm/api/v3/hip/patient/share", data, content_type="application/json", **headers)
 

@@ -116,6 +116,11 @@ def test_a_malformed_share_is_400_with_its_reason_and_nothing_stored(share, coun
     assert _nothing_stored()
 
 
+def test_a_share_without_the_gateways_request_id_is_400(share, counter):
+    response = share(request_id="")
+    assert response.status_code == 400 and "REQUEST-ID" in response.json()["errors"] and _nothing_stored()
+
+
 def test_a_body_that_is_not_json_is_400(share, counter):
     response = share(raw="{not json")
     assert response.status_code == 400 and response.json()["detail"] == "The body is not JSON." and _nothing_stored()
