@@ -440,3 +440,11 @@ def test_the_patient_list_search_forgives_spelling(api, make_patient):
     make_patient("Sunita Devi")
     names = [p["name"] for p in api.get("/api/v1/patients/", {"search": "Raju Parsad"}).json()["results"]]
     assert names == ["Raju Prasad"]
+
+
+def test_a_bookings_answer_leaves_new_or_repeat_to_a_get_of_the_token(api, slot, patient):
+    booked = book(api, slot, patient)
+    assert booked.status_code == 201
+    assert booked.json()["new_to_hospital"] is None and booked.json()["new_to_department"] is None
+    again = api.get(f"/api/v1/tokens/{booked.json()['id']}/").json()
+    assert again["new_to_hospital"] is True and again["new_to_department"] is True

@@ -126,3 +126,20 @@ def test_every_token_of_the_tokens_csv_says_new_or_repeat(census_day, client):
     kinds = {(line.split(",")[1], line.split(",")[8]): line.split(",")[-2:] for line in lines[1:]}
     assert kinds[("Dr. A", "Kiran")] == ["repeat", "new"] and kinds[("Dr. B", "Kiran")] == ["repeat", "repeat"]
     assert kinds[("Dr. A", "Pinki")] == ["new", "new"] and kinds[("Dr. A", "Ramesh")] == ["repeat", "repeat"]
+
+
+def test_the_token_api_says_new_or_repeat_and_the_booking_answer_leaves_it_to_a_get(census_day, client):
+    from rest_framework.test import APIClient
+
+    from tests.staff import make_staff
+
+    api = APIClient()
+    api.force_authenticate(make_staff("manager", "Manager"))
+    rows = api.get("/api/v1/tokens/", {"date": DAY.isoformat(), "page_size": 50}).json()["results"]
+    kinds = {(r["patient_name"], str(r["doctor"])): (r["new_to_hospital"], r["new_to_department"]) for r in rows}
+    a = Doctor.objects.get(name="Dr. A")
+    b = Doctor.objects.get(name="Dr. B")
+    assert kinds[("Kiran", str(a.pk))] == (False, True) and kinds[("Kiran", str(b.pk))] == (False, False)
+    assert kinds[("Pinki", str(a.pk))] == (True, True)
+    one = next(r for r in rows if r["patient_name"] == "Ramesh")
+    assert api.get(f"/api/v1/tokens/{one['id']}/").json()["new_to_hospital"] is False
