@@ -52,6 +52,19 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
 HOSPITAL_NAME = os.environ.get("HOSPITAL_NAME", "City General Hospital")
+# The hospital's registration number (UHID) given to each new patient: {seq} is the running
+# number (never reused), {year}/{yy}/{month} restart it per year/month (scheduling.identity).
+UHID_PATTERN = os.environ.get("UHID_PATTERN", "{year}{seq:06d}")
+
+# --- ABDM Scan & Share (abdm/, docs/abdm.md): off until the client id, secret and HIP id are set.
+ABDM_CLIENT_ID = os.environ.get("ABDM_CLIENT_ID", "")
+ABDM_CLIENT_SECRET = os.environ.get("ABDM_CLIENT_SECRET", "")
+ABDM_GATEWAY_URL = os.environ.get("ABDM_GATEWAY_URL", "https://dev.abdm.gov.in").rstrip("/")  # the sandbox
+ABDM_HIP_ID = os.environ.get("ABDM_HIP_ID", "")
+ABDM_CM_ID = os.environ.get("ABDM_CM_ID", "sbx")  # "abdm" in production
+ABDM_CERTS_URL = os.environ.get("ABDM_CERTS_URL", f"{ABDM_GATEWAY_URL}/api/hiecm/gateway/v3/certs")
+ABDM_CERTS_CACHE_SECONDS = envint("ABDM_CERTS_CACHE_SECONDS", 3600)
+ABDM_SHARE_PROFILE_URL = os.environ.get("ABDM_SHARE_PROFILE_URL", "https://phrsbx.abdm.gov.in/share-profile")
 
 INSTALLED_APPS = [
     "daphne",  # runserver serves ASGI (websockets) in development
@@ -62,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram lookups for the patient search (a no-op on SQLite)
     "channels",
     "django_htmx",
     "template_partials",
@@ -76,6 +90,7 @@ INSTALLED_APPS = [
     "scheduling",
     "queues",
     "idempotency",
+    "abdm",
 ]
 
 # Every middleware is async-capable (WhiteNoise through config.static), so under ASGI a request

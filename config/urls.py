@@ -11,6 +11,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("", include("queues.urls")),
     path("schedules/", include("scheduling.urls")),
+    path("abdm/", include("abdm.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include("config.api_urls")),

@@ -96,6 +96,15 @@ class TokenSerializer(serializers.ModelSerializer):
     )
     wait_minutes = serializers.IntegerField(read_only=True, allow_null=True, help_text="About this many minutes from now.")
     actual_time = serializers.DateTimeField(read_only=True, allow_null=True)
+    new_to_hospital = serializers.BooleanField(
+        read_only=True, allow_null=True, default=None,
+        help_text="No visit (a token neither cancelled nor a no-show) on an earlier day. Derived when read "
+        "(queues.reports.with_visit_kind): null in the booking's own answer; GET the token for it.",
+    )
+    new_to_department = serializers.BooleanField(
+        read_only=True, allow_null=True, default=None,
+        help_text="No visit on an earlier day to a doctor of this token's department; null as above.",
+    )
 
     class Meta:
         model = Token
@@ -104,6 +113,7 @@ class TokenSerializer(serializers.ModelSerializer):
             "category", "status", "position", "people_ahead", "present", "estimated_time", "wait_minutes",
             "first_estimate", "actual_time", "booked_at", "arrived_at",
             "called_at", "completed_at", "cancelled_at", "no_show_at", "skip_count", "cancel_reason", "created_at", "updated_at",
+            "new_to_hospital", "new_to_department",
         ]
         read_only_fields = fields
 
@@ -180,7 +190,7 @@ def _parse(serializer_class, data):
 
 
 def _token_response(token: Token, code=status.HTTP_200_OK) -> Response:
-    token = Token.objects.select_related("patient").get(pk=token.pk)
+    token = reports.with_visit_kind(Token.objects.select_related("patient")).get(pk=token.pk)
     selectors.annotate_tokens([token])
     return Response(TokenSerializer(token).data, status=code)
 
@@ -313,7 +323,7 @@ class TokenViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelM
     """Tokens: request one, cancel it, and move it through the day."""
     permission_classes = [TokenActions]
 
-    queryset = Token.objects.select_related("patient")
+    queryset = reports.with_visit_kind(Token.objects.select_related("patient"))
     serializer_class = TokenSerializer
     filterset_class = TokenFilter
 

@@ -4,21 +4,30 @@ allocation service."""
 import re
 
 from django import forms
+from django.utils import timezone
 
 from queues import categories
 from queues.models import Category
+from scheduling import identity
 from scheduling.models import MAX_DELAY_MINUTES, Doctor, Patient, Slot
 
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}$")
 
 
 class PatientForm(forms.ModelForm):
-    """Register a patient at the counter."""
+    """Register a patient at the counter. Duplicates and the UHID are the registration
+    service's (scheduling.patients); this form parses and checks the shape of what was typed."""
+
+    # Sent by the "register as a new patient anyway" button after a name-and-phone match.
+    confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Patient
-        fields = ["name", "phone", "hospital_number", "age", "sex"]
-        labels = {"hospital_number": "Hospital no."}
+        fields = ["name", "phone", "guardian_name", "locality", "age", "sex", "date_of_birth",
+                  "abha_number", "abha_address", "hospital_number"]
+        labels = {"hospital_number": "UHID (blank: next number)", "guardian_name": "Father's / husband's name",
+                  "locality": "Village / locality", "date_of_birth": "Date of birth"}
+        widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,6 +37,8 @@ class PatientForm(forms.ModelForm):
             field.widget.attrs["id"] = f"id_new_{name}"
         self.fields["phone"].widget.attrs.update(inputmode="tel", autocomplete="off")
         self.fields["age"].widget.attrs.update(min=0, max=130)
+        self.fields["abha_number"].widget.attrs.update(inputmode="numeric", placeholder="91-1234-5678-9012", autocomplete="off")
+        self.fields["abha_address"].widget.attrs.update(placeholder="name@abdm", autocomplete="off")
 
     def full_clean(self):
         super().full_clean()
@@ -36,6 +47,15 @@ class PatientForm(forms.ModelForm):
                 attrs = self.fields[name].widget.attrs
                 attrs["class"] += " is-invalid"
                 attrs["aria-describedby"] = f"id_new_{name}-error"
+
+    def validate_unique(self):
+        # An ABHA already registered is shown as that patient by the registration service, not
+        # as a bare "already exists".
+        exclude = self._get_validation_exclusions() | {"abha_number", "abha_address"}
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except forms.ValidationError as exc:
+            self._update_errors(exc)
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
@@ -51,7 +71,29 @@ class PatientForm(forms.ModelForm):
         return phone
 
     def clean_hospital_number(self):
-        return (self.cleaned_data["hospital_number"] or "").strip() or None  # blank means none
+        return (self.cleaned_data["hospital_number"] or "").strip() or None  # blank means "the next UHID"
+
+    def _identifier(self, field, normalise):
+        try:
+            return normalise(self.cleaned_data[field]) if self.cleaned_data[field] else None
+        except identity.InvalidIdentifier as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_abha_number(self):
+        return self._identifier("abha_number", identity.format_abha_number)
+
+    def clean_abha_address(self):
+        return self._identifier("abha_address", identity.normalise_abha_address)
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        if value and not identity.plausible_birth_date(value, today=timezone.localdate()):
+            raise forms.ValidationError("A date of birth is in the past and at most 130 years ago.")
+        return value
+
+    def registration(self) -> dict:
+        """The service's arguments (scheduling.patients.register_patient)."""
+        return {name: self.cleaned_data[name] for name in [*self.Meta.fields, "confirm_new"]}
 
 
 class BookingForm(forms.Form):

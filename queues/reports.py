@@ -14,13 +14,13 @@ from collections import defaultdict
 from datetime import date
 
 from django.db import NotSupportedError, connections
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, Sum
+from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, OuterRef, Q, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
 from queues import categories, priority
 from queues.models import Category, QueueEvent, Token, WaitingListEntry
-from scheduling.models import Doctor, Slot
+from scheduling.models import Doctor, Patient, Slot
 
 Status = Token.Status
 
@@ -228,6 +228,93 @@ def _estimate_errors(tokens) -> tuple[dict, dict]:
     return {d: summary(items) for d, items in pairs.items()}, summary([p for items in pairs.values() for p in items])
 
 
+# --- who came: new and repeat patients, sex and age (the government OPD register) -------------
+
+AGE_BANDS = [("0-14", 0, 14), ("15-29", 15, 29), ("30-44", 30, 44), ("45-59", 45, 59), ("60+", 60, None)]
+SEXES = {"male": Patient.Sex.MALE, "female": Patient.Sex.FEMALE, "other": Patient.Sex.OTHER}
+# A visit is a token that was not cancelled and not a no-show: the patient came, or is still expected.
+NOT_VISITS = (Status.CANCELLED, Status.NO_SHOW)
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _age_band(day: date, low: int, high: int | None) -> Q:
+    """Patients aged low..high on `day`: by date of birth when known, else by the age told.
+    Aged at least `low` means born on or before `day` less `low` years; at most `high` means born
+    after `day` less `high + 1` years."""
+    by_birth = Q(patient__date_of_birth__lte=years_before(day, low))
+    by_age = Q(patient__date_of_birth__isnull=True, patient__age__gte=low)
+    if high is not None:
+        by_birth &= Q(patient__date_of_birth__gt=years_before(day, high + 1))
+        by_age &= Q(patient__age__lte=high)
+    return by_birth | by_age
+
+
+def _earlier_visit(**same) -> Exists:
+    """The patient had a visit on an earlier day (to the hospital, or with `same` fields)."""
+    earlier = Token.objects.filter(patient=OuterRef("patient"), day__lt=OuterRef("day")).exclude(status__in=NOT_VISITS)
+    return Exists(earlier.filter(**{f: OuterRef(f) for f in same}))
+
+
+def with_visit_kind(tokens):
+    """Tokens annotated with new_to_hospital and new_to_department: no visit on an earlier day to
+    the hospital / to a doctor of the same department. Derived when asked (the report), so a
+    booking pays nothing for it and a cancelled first visit never leaves a patient "repeat"."""
+    return tokens.annotate(
+        new_to_hospital=~_earlier_visit(),
+        new_to_department=~_earlier_visit(doctor__department=True),
+    )
+
+
+def _census_counts(day: date, *, new_field: str) -> dict:
+    """Distinct patients by visit kind, sex and age band (aggregates over visits)."""
+    patients = {"patients": Count("patient", distinct=True)}
+    patients["new"] = Count("patient", distinct=True, filter=Q(**{new_field: True}))
+    for key, code in SEXES.items():
+        patients[key] = Count("patient", distinct=True, filter=Q(patient__sex=code))
+    patients["sex_not_recorded"] = Count("patient", distinct=True, filter=Q(patient__sex=""))
+    for label, low, high in AGE_BANDS:
+        patients[f"age_{label}"] = Count("patient", distinct=True, filter=_age_band(day, low, high))
+    patients["age_not_recorded"] = Count(
+        "patient", distinct=True, filter=Q(patient__date_of_birth__isnull=True, patient__age__isnull=True))
+    return patients
+
+
+def _census_row(row: dict) -> dict:
+    return {
+        "patients": row["patients"],
+        "new": row["new"],
+        "repeat": row["patients"] - row["new"],
+        "sex": {key: row[key] for key in [*SEXES, "sex_not_recorded"]},
+        "age_bands": {label: row[f"age_{label}"] for label, _, _ in AGE_BANDS} | {"not_recorded": row["age_not_recorded"]},
+    }
+
+
+def patient_census(tokens, *, day: date) -> tuple[dict, list[dict]]:
+    """Who came on the day, for the whole selection and per department: distinct patients, new
+    and repeat (first visit to the hospital overall; to the department in its row), male /
+    female / other, and the age bands. Two aggregate queries."""
+    visits = with_visit_kind(tokens.exclude(status__in=NOT_VISITS))
+    overall = visits.order_by().aggregate(**_census_counts(day, new_field="new_to_hospital"))
+    rows = (
+        visits.order_by().values("doctor__department_id", "doctor__department__name")
+        .annotate(**_census_counts(day, new_field="new_to_department"))
+        .order_by("doctor__department__name")
+    )
+    departments = [
+        {"department_id": str(r["doctor__department_id"]) if r["doctor__department_id"] else None,
+         "department": r["doctor__department__name"] or "No department", **_census_row(r)}
+        for r in rows
+    ]
+    return _census_row(overall), departments
+
+
 def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
     """Every figure of one local day's report, for everyone or one doctor or one department.
 
@@ -282,6 +369,7 @@ def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
         return total
 
     all_tokens, all_slots, all_waiting = summed(token_rows), summed(slot_rows), summed(waiting_rows)
+    census, census_departments = patient_census(tokens, day=day)
     per_doctor = []
     for doctor in doctors:
         row = token_rows.get(doctor.pk, {})
@@ -315,6 +403,8 @@ def daily_report(*, day: date, doctor_id=None, department_id=None) -> dict:
         "estimate_error": overall_error,
         "hours": _hours(tokens),
         "doctors": per_doctor,
+        "patients": census,
+        "departments": census_departments,
     }
 
 
@@ -332,4 +422,5 @@ def day_tokens(*, day: date, doctor_id=None, department_id=None):
         tokens = tokens.filter(doctor_id=doctor_id)
     if department_id:
         tokens = tokens.filter(doctor__department_id=department_id)
-    return tokens.order_by("doctor__name", "doctor_id", "token_number").values(*TOKEN_FIELDS)
+    tokens = with_visit_kind(tokens)
+    return tokens.order_by("doctor__name", "doctor_id", "token_number").values(*TOKEN_FIELDS, "new_to_hospital", "new_to_department")

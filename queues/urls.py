@@ -28,6 +28,7 @@ urlpatterns = [
     path("reports/daily/", reports.daily_report, name="daily-report"),
     path("reports/daily/doctors.csv", reports.doctors_csv, name="daily-report-doctors-csv"),
     path("reports/daily/tokens.csv", reports.tokens_csv, name="daily-report-tokens-csv"),
+    path("reports/daily/departments.csv", reports.departments_csv, name="daily-report-departments-csv"),
     # Doctor's live queue, waiting-room boards and their set-up
     path("doctor/", doctor.doctor_home, name="doctor"),
     path("doctor/<uuid:doctor_id>/", doctor.doctor_queue, name="doctor-queue"),

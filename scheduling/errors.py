@@ -45,3 +45,31 @@ class DoctorBusy(SchedulingError):
 
     def __init__(self):
         super().__init__("Someone else is changing this doctor's slots right now; please try again.")
+
+
+class PatientError(DomainError):
+    pass
+
+
+class PossibleDuplicate(PatientError):
+    """The new patient matches one already registered (same ABHA, or same name and phone)."""
+
+    status_code = 409
+    code = "possible_duplicate"
+
+    def __init__(self, message: str, *, matches, can_confirm: bool):
+        matches = list(matches)
+        super().__init__(message, patient_id=str(matches[0].pk), matches=[str(p.pk) for p in matches],
+                         can_confirm_new=can_confirm)
+        self.matches = matches
+        self.can_confirm = can_confirm  # False for an ABHA match: one ABHA is one person
+
+
+class RegistryBusy(PatientError):
+    """The UHID series lock could not be had in time: safe to retry."""
+
+    status_code = 503
+    code = "registry_busy"
+
+    def __init__(self):
+        super().__init__("Another registration is taking the next hospital number right now; please try again.")

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
 MAX_SLOT_CAPACITY = 500
@@ -86,12 +87,27 @@ class Patient(models.Model):
     name = models.CharField(max_length=120)
     phone = models.CharField(max_length=20, blank=True, db_index=True)
     email = models.EmailField(blank=True)
-    hospital_number = models.CharField(max_length=30, null=True, blank=True, unique=True)
+    # The hospital's registration number (UHID): given at registration from UHID_PATTERN
+    # (scheduling.patients.next_uhid), or an older number typed in.
+    hospital_number = models.CharField("UHID", max_length=30, null=True, blank=True, unique=True)
+    # Stored as ABHA shows it: XX-XXXX-XXXX-XXXX (scheduling.identity).
+    abha_number = models.CharField("ABHA number", max_length=17, null=True, blank=True, unique=True)
+    abha_address = models.CharField("ABHA address", max_length=64, null=True, blank=True, unique=True)
+    guardian_name = models.CharField("father's or husband's name", max_length=120, blank=True)
+    locality = models.CharField("village / locality", max_length=120, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    # The age told at the counter when the date of birth is not known (as of created_at).
     age = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(130)]
     )
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the spelling-tolerant search compares words with (scheduling.patient_search): kept by
+    # the database, with a trigram (GIN) index on PostgreSQL (migration 0005).
+    search_text = models.GeneratedField(
+        expression=Lower(Concat("name", Value(" "), "guardian_name", Value(" "), "locality")),
+        output_field=models.TextField(), db_persist=True,
+    )
 
     class Meta:
         ordering = ["name"]
@@ -99,6 +115,31 @@ class Patient(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def age_now(self) -> int | None:
+        return self.age_on(timezone.localdate())
+
+    def age_on(self, day: date) -> int | None:
+        """Age in whole years on `day`: from the date of birth when known, else the age told."""
+        if self.date_of_birth:
+            dob = self.date_of_birth
+            return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+        return self.age
+
+
+class UhidSeries(models.Model):
+    """The last UHID handed out in one series (e.g. "2026{seq}" for "{year}{seq:06d}"): locked
+    and moved on in the registering transaction, so a number is never handed out twice or reused."""
+
+    series = models.CharField(max_length=60, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "UHID series"
+
+    def __str__(self):
+        return f"{self.series}: {self.last_number}"
 
 
 class Slot(models.Model):

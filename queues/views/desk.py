@@ -27,7 +27,9 @@ from queues.filters import PatientSearch
 from queues.forms import BookingForm, DelayForm, PatientForm, ReasonForm
 from queues.models import Token, WaitingListEntry
 from queues.tables import QueueTable, WaitingTable
-from scheduling import patients
+from scheduling import abha_qr, patients
+from scheduling.errors import PossibleDuplicate
+from scheduling.identity import InvalidIdentifier
 from scheduling.models import Patient, Slot
 from scheduling.roles import USE_DESK
 
@@ -132,13 +134,16 @@ def _patient_today(patient):
 
 def _page_context(request, **extra):
     board = _board()
-    q = request.GET.get("q", "").strip()[:100]
+    typed = request.GET.get("q", "").strip()
+    scan = _scan(typed[:MAX_QR_TEXT]) if abha_qr.looks_like_abha_qr(typed) else {}
+    q = "" if scan else typed[:100]
     patient = extra.pop("patient", None) or _patient_from(request.GET.get("patient"))
     doctor_id = request.GET.get("doctor") or request.POST.get("doctor")
     doctor_id = doctor_id if is_uuid(doctor_id) else None
-    results = _search(q)
+    results = scan.get("results") if scan else _search(q)
     token_results = _token_search(q)
     patient_today, patient_waiting = _patient_today(patient)
+    initial = scan["scanned"].registration() if scan.get("scanned") else _register_initial(q)
     context = {
         "nav": "desk",
         "live_socket": LIVE_SOCKET,
@@ -149,7 +154,8 @@ def _page_context(request, **extra):
         "token_results": token_results,
         "patient_today": patient_today,
         "patient_waiting": patient_waiting,
-        "register_form": PatientForm(initial=_register_initial(q)) if results is not None and not results else None,
+        "register_form": PatientForm(initial=initial) if results is not None and not results else None,
+        **scan,
         "patient": patient,
         "form": extra.pop("form", None) or _booking_form(board, patient=patient, doctor_id=doctor_id),
         "doctor_slots": [s for s in _doctor_slots(board, doctor_id) if s.open],
@@ -158,6 +164,19 @@ def _page_context(request, **extra):
     }
     context.update(extra)
     return context
+
+
+MAX_QR_TEXT = 2000  # an ABHA QR's JSON is a few hundred characters
+
+
+def _scan(text):
+    """Scan & Pull: a USB scanner typed an ABHA QR into the search box. The patients holding its
+    ABHA, or (nobody) its details for the registration form; or why it could not be read."""
+    try:
+        scanned = abha_qr.parse_abha_qr(text)
+    except InvalidIdentifier as exc:
+        return {"scan_error": f"Could not read the ABHA QR code: {exc}", "results": None}
+    return {"scanned": scanned, "results": list(abha_qr.patients_with_abha(Patient.objects.all(), scanned)[:8])}
 
 
 def _register_initial(q):
@@ -267,18 +286,24 @@ def result(request):
 @desk_required
 def register_patient(request):
     form = PatientForm(request.POST)
-    if not form.is_valid():
-        context = _page_context(request, register_form=form, results=[], q=request.POST.get("name", ""))
-        if request.htmx:
-            response = render(request, f"{PAGE}#patient-results", context)
-            response["HX-Retarget"] = "#patient-results"
-            response["HX-Reswap"] = "outerHTML"
-            return response
-        return render(request, PAGE, context, status=400)
-    patient = form.save()
-    if not request.htmx:
-        return redirect(f"{reverse('queues:desk')}?patient={patient.pk}")
-    return _book_panel(request, patient=patient)
+    duplicate = None
+    if form.is_valid():
+        try:
+            patient = patients.register_patient(**form.registration())
+        except PossibleDuplicate as exc:
+            duplicate = exc
+        else:
+            if not request.htmx:
+                return redirect(f"{reverse('queues:desk')}?patient={patient.pk}")
+            return _book_panel(request, patient=patient)
+    # Errors, or a possible duplicate: the form again, with what was typed and the match to choose.
+    context = _page_context(request, register_form=form, results=[], q=request.POST.get("name", ""), duplicate=duplicate)
+    if request.htmx:
+        response = render(request, f"{PAGE}#patient-results", context)
+        response["HX-Retarget"] = "#patient-results"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return render(request, PAGE, context, status=409 if duplicate else 400)
 
 
 @require_POST

@@ -61,6 +61,8 @@ def daily_report(request):
                                 ("consultation", "Consultation (called → completed)"))
         ],
         table=DoctorReportTable(report),
+        census=census_rows(report),
+        age_bands=[label for label, _, _ in reports.AGE_BANDS],
         hour_chart=svg.hour_chart(report["hours"]),
         category_chart=svg.category_chart(
             [(categories.label(c), n) for c, n in report["by_category"].items()]
@@ -107,6 +109,27 @@ def doctors_csv(request):
     return _csv_response(rows, f"opd-report-{query['day']}-doctors.csv")
 
 
+CENSUS_HEADER = ["department", "patients", "new", "repeat", "male", "female", "other", "sex_not_recorded",
+                 *[f"age_{label}" for label, _, _ in reports.AGE_BANDS], "age_not_recorded"]
+
+
+def census_rows(report: dict) -> list[list]:
+    """The patient census as table rows: one per department, then everyone's (each patient once)."""
+    def cells(name, row):
+        return [name, row["patients"], row["new"], row["repeat"], *row["sex"].values(), *row["age_bands"].values()]
+    return [cells(d["department"], d) for d in report["departments"]] + [cells("All departments", report["patients"])]
+
+
+@reports_required
+def departments_csv(request):
+    """New and repeat patients, sex and age bands per department (the government OPD figures)."""
+    form, query = _filters(request)
+    if query is None:
+        return _bad_filters(form)
+    rows = census_rows(reports.daily_report(**query))
+    return _csv_response([CENSUS_HEADER, *rows], f"opd-report-{query['day']}-departments.csv")
+
+
 TIMESTAMPS = ("slot__start_time", "slot__end_time", "booked_at", "first_estimate", "arrived_at", "called_at", "completed_at",
               "cancelled_at", "no_show_at")
 # CSV header -> field of queues.reports.TOKEN_FIELDS.
@@ -132,7 +155,8 @@ def _token_row(token: dict, tz) -> list:
         if token[field]:
             token[field] = token[field].astimezone(tz).isoformat(timespec="seconds")
     cells = [token[field] if token[field] is not None else "" for field in TOKEN_COLUMNS.values()]
-    return [*cells, waiting, consultation, token["cancel_reason"]]
+    visit = ["new" if token["new_to_hospital"] else "repeat", "new" if token["new_to_department"] else "repeat"]
+    return [*cells, waiting, consultation, token["cancel_reason"], *visit]
 
 
 @reports_required
@@ -143,6 +167,6 @@ def tokens_csv(request):
         return _bad_filters(form)
     tz = timezone.get_current_timezone()
     tokens = reports.day_tokens(**query).iterator(chunk_size=2000)
-    header = [*TOKEN_COLUMNS, "waiting_minutes", "consultation_minutes", "cancel_reason"]
+    header = [*TOKEN_COLUMNS, "waiting_minutes", "consultation_minutes", "cancel_reason", "visit_to_hospital", "visit_to_department"]
     rows = (_token_row(t, tz) for t in tokens)
     return _csv_response(itertools.chain([header], rows), f"opd-report-{query['day']}-tokens.csv")

@@ -407,3 +407,59 @@ def test_a_booking_time_of_year_one_is_refused_on_its_field(api, slot, patient):
     assert response.status_code == 400
     assert "booked_at" in response.json()
     assert not Token.objects.exists()
+
+
+# --- registration: ABHA, UHID, duplicates, search (issue 12) -----------------------------------
+
+
+def test_the_api_registers_abha_and_the_indian_fields_and_gives_a_uhid(api, db):
+    response = api.post("/api/v1/patients/", {
+        "name": "Raju Prasad", "phone": "9812345678", "abha_number": "91123456789012", "abha_address": "Raju@abdm",
+        "guardian_name": "Ram Prasad", "locality": "Rampur", "date_of_birth": "1980-05-01", "sex": "M",
+    })
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["abha_number"] == "91-1234-5678-9012" and body["abha_address"] == "raju@abdm"
+    assert body["hospital_number"] and "confirm_new" not in body
+
+
+def test_the_api_explains_a_malformed_abha(api, db):
+    response = api.post("/api/v1/patients/", {"name": "X", "abha_number": "1234", "abha_address": "x@y"})
+    assert response.status_code == 400
+    assert "14 digits" in response.json()["abha_number"][0] and "name@abdm" in response.json()["abha_address"][0]
+
+
+def test_a_possible_duplicate_answers_409_with_the_patients_id_unless_confirmed(api, db):
+    first = api.post("/api/v1/patients/", {"name": "Raju Prasad", "phone": "9812345678"}).json()
+    refused = api.post("/api/v1/patients/", {"name": "raju prasad", "phone": "+91 98123 45678"})
+    assert refused.status_code == 409
+    assert refused.json()["patient_id"] == first["id"] and refused.json()["code"] == "possible_duplicate"
+    assert refused.json()["can_confirm_new"] is True
+    created = api.post("/api/v1/patients/", {"name": "raju prasad", "phone": "9812345678", "confirm_new": True})
+    assert created.status_code == 201 and created.json()["id"] != first["id"]
+
+
+def test_an_abha_match_is_409_even_when_confirmed_and_an_edit_to_a_taken_abha_is_400(api, db):
+    first = api.post("/api/v1/patients/", {"name": "Raju Prasad", "abha_address": "raju@abdm"}).json()
+    refused = api.post("/api/v1/patients/", {"name": "Other", "abha_address": "RAJU@abdm", "confirm_new": True})
+    assert refused.status_code == 409 and refused.json()["patient_id"] == first["id"]
+    assert refused.json()["can_confirm_new"] is False
+    other = api.post("/api/v1/patients/", {"name": "Other"}).json()
+    edit = api.patch(f"/api/v1/patients/{other['id']}/", {"abha_address": "raju@abdm"})
+    assert edit.status_code == 400 and "Raju Prasad" in edit.json()["abha_address"][0]
+    assert api.patch(f"/api/v1/patients/{first['id']}/", {"abha_address": "raju@abdm", "locality": "Rampur"}).status_code == 200
+
+
+def test_the_patient_list_search_forgives_spelling(api, make_patient):
+    make_patient("Raju Prasad")
+    make_patient("Sunita Devi")
+    names = [p["name"] for p in api.get("/api/v1/patients/", {"search": "Raju Parsad"}).json()["results"]]
+    assert names == ["Raju Prasad"]
+
+
+def test_a_bookings_answer_leaves_new_or_repeat_to_a_get_of_the_token(api, slot, patient):
+    booked = book(api, slot, patient)
+    assert booked.status_code == 201
+    assert booked.json()["new_to_hospital"] is None and booked.json()["new_to_department"] is None
+    again = api.get(f"/api/v1/tokens/{booked.json()['id']}/").json()
+    assert again["new_to_hospital"] is True and again["new_to_department"] is True

@@ -2,9 +2,11 @@
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from queues import allocation
 from queues.models import Token, WaitingListEntry
@@ -190,10 +192,12 @@ def test_an_unknown_category_is_refused_as_a_form_error(desk, slot, patient):
 # --- registering --------------------------------------------------------------------------------
 
 
-def test_registering_a_patient_selects_them_for_booking(desk, db):
-    response = desk.post("/desk/patients/", {"name": "  Nila   Das ", "phone": "9123456789"}, **hx("book-panel"))
+def test_registering_a_patient_selects_them_for_booking_with_the_next_uhid(desk, db, settings):
+    settings.UHID_PATTERN = "{year}{seq:06d}"
+    with time_machine.travel(datetime(2026, 12, 3, 12, 0, tzinfo=ZoneInfo("Asia/Kolkata")), tick=False):
+        response = desk.post("/desk/patients/", {"name": "  Nila   Das ", "phone": "9123456789"}, **hx("book-panel"))
     patient = Patient.objects.get(phone="9123456789")
-    assert patient.name == "Nila Das" and patient.hospital_number is None
+    assert patient.name == "Nila Das" and patient.hospital_number == "2026000001"
     assert 'id="book-form"' in response.content.decode() and str(patient.pk) in response.content.decode()
 
 

@@ -281,4 +281,4 @@ def test_it_takes_a_fixed_number_of_queries_however_big_the_day(kolkata_day, mak
     with CaptureQueriesContext(connection) as big:
         report = reports.daily_report(day=DAY)
     assert len(report["doctors"]) == 7
-    assert len(small) == len(big) == 10  # nine, and the estimates beside their call times (the estimate error)
+    assert len(small) == len(big) == 12  # nine, the estimates beside their call times (the estimate error), and the patient census (two)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AbdmConfig(AppConfig):
+    name = "abdm"
+    verbose_name = "ABDM (Scan & Share)"
