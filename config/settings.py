@@ -277,3 +277,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# --- Patients' status pages (/s/<code>/) ----------------------------------------------------
+# The address printed on slips and in notices (QR code, short URL, the API's status_url), e.g.
+# https://opd.example-hospital.in; empty: the host of the request.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+# A client IP that looks up this many unknown codes within the window is refused until it ends.
+STATUS_GUESS_LIMIT = envint("STATUS_GUESS_LIMIT", 20)
+STATUS_GUESS_WINDOW_SECONDS = envint("STATUS_GUESS_WINDOW_SECONDS", 600)

@@ -11,6 +11,18 @@ from django.db.models import Q
 
 from scheduling.models import Doctor, Patient, Slot
 
+# Status-page codes: 10 characters from an alphabet without look-alikes (no 0/o, 1/l/i),
+# about 49 bits: unguessable at the rate guesses are allowed (queues/views/status.py).
+STATUS_CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+STATUS_CODE_LENGTH = 10
+
+
+def new_status_code() -> str:
+    """A fresh code for a token's or waiting-list entry's public status page (/s/<code>/)."""
+    import secrets
+
+    return "".join(secrets.choice(STATUS_CODE_ALPHABET) for _ in range(STATUS_CODE_LENGTH))
+
 
 class Category(models.Model):
     """A kind of patient the queue serves, with its base priority (1 = first). Hospital data:
@@ -142,6 +154,10 @@ class Token(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    status_code = models.CharField(
+        max_length=STATUS_CODE_LENGTH, unique=True, default=new_status_code, editable=False,
+        help_text="The code of the patient's public status page (/s/<code>/), printed on the slip.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -207,6 +223,10 @@ class WaitingListEntry(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    status_code = models.CharField(
+        max_length=STATUS_CODE_LENGTH, unique=True, default=new_status_code, editable=False,
+        help_text="The code of the patient's public status page (/s/<code>/), printed on the slip.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
