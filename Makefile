@@ -51,7 +51,7 @@ screenshots: dev-install
 	SCREENSHOTS_DIR=$(abspath docs/screenshots) $(PY) -m pytest -q tests/e2e
 
 ## Benchmarks; each writes its section of docs/benchmarks.md.
-BENCHES ?= bookings push_latency push_size report mvp_compare
+BENCHES ?= bookings push_latency push_size report notices mvp_compare
 bench: dev-install
 	@for b in $(BENCHES); do \
 	  if [ -f bench/$$b.py ]; then echo "== bench.$$b"; $(PY) -m bench.$$b || exit 1; fi; \

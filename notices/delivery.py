@@ -22,7 +22,7 @@ from django.utils import timezone
 from notices import consent, texts
 from notices.backends import Message, ProviderError, backend_for
 from notices.models import Channel, Delivery
-from queues import patient_status
+from queues import patient_status, selectors
 from queues.models import Notice, Token, WaitingListEntry
 
 logger = logging.getLogger(__name__)
@@ -87,8 +87,7 @@ def _deliver_locked(notice: Notice, now: datetime) -> DeliveryOutcome:
     decisions = consent.in_force(notice.patient_id)
     fields = None
     retry = False
-    for channel in settings.NOTICE_CHANNELS:
-        delivery, _ = Delivery.objects.get_or_create(notice=notice, channel=channel)
+    for channel, delivery in _deliveries(notice).items():
         if delivery.state != Delivery.State.QUEUED:
             continue  # sent (or settled) by an earlier run
         decision = decisions.get(channel)
@@ -131,12 +130,21 @@ def _send(delivery: Delivery, notice: Notice, *, to: str, language: str, fields:
 
 def _settle(delivery: Delivery, state: str, reason: str) -> None:
     delivery.state, delivery.reason = state, reason[:300]
-    delivery.save()
+    delivery.save(update_fields=["state", "reason", "to", "body", "attempts", "provider", "provider_id", "sent_at"])
+
+
+def _deliveries(notice: Notice) -> dict[str, Delivery]:
+    """The notice's delivery on each configured channel, made on its first run (two queries)."""
+    existing = {d.channel: d for d in notice.deliveries.all()}
+    missing = [Delivery(notice=notice, channel=c) for c in settings.NOTICE_CHANNELS if c not in existing]
+    if missing:
+        Delivery.objects.bulk_create(missing)
+        existing.update({d.channel: d for d in missing})
+    return {c: existing[c] for c in settings.NOTICE_CHANNELS}
 
 
 def _skip_all(notice: Notice, reason: str) -> None:
-    for channel in settings.NOTICE_CHANNELS:
-        delivery, _ = Delivery.objects.get_or_create(notice=notice, channel=channel)
+    for delivery in _deliveries(notice).values():
         if delivery.state == Delivery.State.QUEUED:
             _settle(delivery, Delivery.State.SKIPPED, reason)
 
@@ -165,19 +173,32 @@ def quiet_until(now: datetime) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, end), timezone.get_current_timezone())
 
 
+# Kinds whose text shows the current estimate, read from the doctor's day queue when sent (a
+# booking's is the one it was told, a delay's comes with the notice: neither reads the queue).
+NEEDS_ESTIMATE = {Kind.PROMOTED}
+
+
 def notice_fields(notice: Notice, subject, now: datetime) -> dict:
-    """The values the templates use, read now (the estimate is today's, not the booking's)."""
-    state = patient_status.status_of(subject, now=now)
-    slot = subject.slot
+    """The values the templates use. Cheap on purpose: the day's queue (hundreds of tokens to
+    place) is read only for the kinds in NEEDS_ESTIMATE."""
+    slot, doctor = subject.slot, subject.doctor
     estimate = notice.params.get("estimate")
-    estimate = datetime.fromisoformat(estimate) if estimate else state.estimated_time
+    if estimate:
+        estimate = datetime.fromisoformat(estimate)
+    elif notice.kind in NEEDS_ESTIMATE:
+        estimate = patient_status.status_of(subject, now=now).estimated_time
+    else:
+        estimate = getattr(subject, "first_estimate", None)
+    place = notice.params.get("place", "")
+    if notice.kind == Kind.WAITLISTED:
+        place = selectors.annotate_waiting_places([subject], now)[0].place or ""
     return {
         "hospital": settings.HOSPITAL_NAME,
-        "label": state.label,
-        "doctor": state.doctor_name,
-        "room": state.room or "-",
+        "label": subject.waiting_label if isinstance(subject, WaitingListEntry) else subject.token_label,
+        "doctor": doctor.name,
+        "room": doctor.room or "-",
         "estimate": f"{timezone.localtime(estimate):%H:%M}" if estimate else "-",
-        "place": notice.params.get("place") or state.waiting_place or "",
+        "place": place,
         "minutes": notice.params.get("minutes", ""),
         "reason": notice.params.get("reason", ""),
         "was": notice.params.get("was", ""),

@@ -26,7 +26,7 @@ def send_generic(message: Message) -> Sent:
         raise ImproperlyConfigured("SMS_GATEWAY_URL must be set for the http SMS backend.")
     response = post(
         settings.SMS_GATEWAY_URL,
-        headers={"Authorization": f"Bearer {settings.SMS_API_KEY}"},
+        headers={"Authorization": f"Bearer {settings.SMS_API_KEY}"} if settings.SMS_API_KEY else {},
         json={
             "to": message.to, "text": message.body, "sender_id": settings.SMS_SENDER_ID,
             "dlt_entity_id": settings.SMS_DLT_ENTITY_ID, "dlt_template_id": dlt_template_id(message.kind),

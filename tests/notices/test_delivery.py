@@ -211,3 +211,10 @@ def test_the_console_backend_logs_the_notice(slot, consented, settings, caplog):
     with caplog.at_level("INFO", logger="notices.console"):
         token = book(slot, consented())
     assert any(f"token {token.token_label} with Dr. Asha Rao" in r.getMessage() for r in caplog.records)
+
+
+def test_a_gateway_without_an_api_key_is_called_without_an_authorization_header(sms_gateway, slot, consented, settings):
+    settings.SMS_API_KEY = ""
+    token = book(slot, consented())
+    assert "Authorization" not in sms_gateway.requests[0].headers
+    assert Delivery.objects.get(notice__token=token).state == Delivery.State.SENT
