@@ -476,11 +476,14 @@ def _twin(order: list[Token], token: Token) -> Token:
     return next(t for t in order if t.pk == token.pk)
 
 
-def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None) -> Token:
+def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None, only_if=None, now=None) -> Token | None:
     """Move a token to `to` under its locks; `update(token, slot, now)` changes what else the
-    move needs and may return a note for the event."""
-    now = timezone.now()
+    move needs and may return a note for the event. With `only_if(token, slot, now)` false
+    (checked under the locks) nothing changes and None is returned."""
+    now = now or timezone.now()
     with _token_locked(token_id) as (slot, token):
+        if only_if is not None and not only_if(token, slot, now):
+            return None
         before = states.move(token, to, now)
         if update:
             note = update(token, slot, now) or note
@@ -509,6 +512,21 @@ def cancel_token(*, token_id, reason: str = "", by=None) -> Token:
 def mark_no_show(*, token_id, by=None) -> Token:
     """The patient did not come (or left): their place goes to the best waiting patient."""
     return _change_token(token_id, Status.NO_SHOW, QueueEvent.Kind.NO_SHOW, by=by)
+
+
+def mark_overdue_no_show(*, token_id, now: datetime | None = None) -> Token | None:
+    """The worker's no-show: a booked patient not checked in by their slot's delayed end plus
+    the doctor's grace period (priority.no_show_deadline) is marked a no-show; their place goes
+    to the waiting list (who are told) and they are told how to be reinstated at the desk.
+    Rechecked under the locks, so a check-in a moment before wins; None if it did."""
+
+    def still_overdue(token, slot, now):
+        grace = Doctor.objects.values_list("no_show_grace_minutes", flat=True).get(pk=slot.doctor_id)
+        deadline = priority.no_show_deadline(slot.end_time, selectors.effective_delay(slot), grace)
+        return token.status == Status.CONFIRMED and now >= deadline
+
+    return _change_token(token_id, Status.NO_SHOW, QueueEvent.Kind.NO_SHOW, only_if=still_overdue, now=now,
+                         note="not checked in within the grace period after the slot's end")
 
 
 def check_in(*, token_id, by=None) -> Token:
