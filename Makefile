@@ -32,6 +32,7 @@ migrate: install
 
 seed: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_consents
 
 ## Serve on http://$(HOST):$(PORT) (HTTP and websockets), with demo data loaded.
 run: seed

@@ -110,3 +110,4 @@ def test_the_desk_records_consent_through_the_api_with_who_and_how(api, staff_us
     no_email = api.post(f"/api/v1/patients/{patient.pk}/consents/", {"channel": "email", "granted": True})
     assert no_email.status_code == 400 and "no email address" in no_email.json()["detail"]
     assert api.post(f"/api/v1/patients/{patient.pk}/consents/", {"channel": "fax", "granted": True}).status_code == 400
+
