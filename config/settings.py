@@ -276,7 +276,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    # Without a worker, tasks run in the web process: its console shows the notices (notices.console),
+    # not a "task succeeded" line for each.
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "celery.app.trace": {"level": "WARNING"}},
 }
 
 # --- Patients' status pages (/s/<code>/) ----------------------------------------------------
