@@ -32,6 +32,7 @@ migrate: install
 
 seed: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_consents
 
 ## Serve on http://$(HOST):$(PORT) (HTTP and websockets), with demo data loaded.
 run: seed
@@ -51,7 +52,7 @@ screenshots: dev-install
 	SCREENSHOTS_DIR=$(abspath docs/screenshots) $(PY) -m pytest -q tests/e2e
 
 ## Benchmarks; each writes its section of docs/benchmarks.md.
-BENCHES ?= bookings booking_cpu push_latency push_size report patient_search mvp_compare metrics_overhead
+BENCHES ?= bookings booking_cpu push_latency push_size report patient_search notices mvp_compare metrics_overhead
 bench: dev-install
 	@for b in $(BENCHES); do \
 	  if [ -f bench/$$b.py ]; then echo "== bench.$$b"; $(PY) -m bench.$$b || exit 1; fi; \

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from notices import api as notices_api
 from queues import api as queue_api
 from scheduling import api as scheduling_api
 
@@ -19,5 +20,6 @@ doctor_queue = queue_api.DoctorQueueViewSet
 urlpatterns = [
     path("doctors/<str:pk>/queue/", doctor_queue.as_view({"get": "queue"}), name="doctor-queue"),
     path("doctors/<str:pk>/call_next/", doctor_queue.as_view({"post": "call_next"}), name="doctor-call-next"),
+    path("patients/<str:patient_id>/consents/", notices_api.PatientConsentView.as_view(), name="patient-consents"),
     *router.urls,
 ]

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "queues",
     "idempotency",
     "abdm",
+    "notices",
 ]
 
 # Every middleware is async-capable (WhiteNoise through config.static), so under ASGI a request
@@ -408,6 +409,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
+        # Without a worker, tasks run in the web process: its console shows the notices
+        # (notices.console), not a "task succeeded" line for each.
+        "celery.app.trace": {"level": "WARNING"},
         # uvicorn's own access log, if someone turns it on: through the console handler's filter.
         "uvicorn.access": {"handlers": ["console"], "propagate": False, "filters": ["no_query_strings"]},
     },
@@ -424,3 +428,96 @@ if SENTRY_DSN:
         release=os.environ.get("SENTRY_RELEASE") or None,
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
+
+
+# --- Patients' status pages (/s/<code>/) ----------------------------------------------------
+# The address printed on slips and in notices (QR code, short URL, the API's status_url), e.g.
+# https://opd.example-hospital.in; empty: the host of the request.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+# A client IP that looks up this many unknown codes within the window is refused until it ends.
+STATUS_GUESS_LIMIT = envint("STATUS_GUESS_LIMIT", 20)
+STATUS_GUESS_WINDOW_SECONDS = envint("STATUS_GUESS_WINDOW_SECONDS", 600)
+
+# --- Background worker (Celery) --------------------------------------------------------------
+# The broker is Redis (REDIS_URL unless CELERY_BROKER_URL says otherwise). With neither, there is
+# no worker: tasks run in the web process, in a background thread (notices.dispatch).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True  # results live in the database (the outbox), not the broker
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = envint("CELERY_PREFETCH_MULTIPLIER", 4)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged message comes back after this long (a worker that died holding it).
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # A web process must not hang on a broker that is down: the outbox sweep delivers later.
+    "socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1,
+}
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "notices.sweep_outbox", "schedule": envint("NOTICE_SWEEP_SECONDS", 60)},
+    "evening-reminders": {"task": "notices.send_reminders", "schedule": envint("NOTICE_REMINDER_SWEEP_SECONDS", 900)},
+    "no-show-sweep": {"task": "queues.sweep_no_shows", "schedule": envint("NO_SHOW_SWEEP_SECONDS", 60)},
+}
+
+# --- Notices to patients ---------------------------------------------------------------------
+# Committed notices are handed to the worker by a background thread per web process (0: inside
+# the commit callback, as the tests do).
+NOTICE_DISPATCH_THREAD = envbool("NOTICE_DISPATCH_THREAD", True)
+# Patients are told when their estimate moves later by more than this many minutes.
+NOTICE_DELAY_MINUTES = envint("NOTICE_DELAY_MINUTES", 15)
+
+
+def envdict(name: str) -> dict[str, str]:
+    """"BOOKED=1107161234,CALLED=1107165678" -> {"BOOKED": "1107161234", "CALLED": "1107165678"}."""
+    pairs = [item.split("=", 1) for item in envlist(name, "")]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ImproperlyConfigured(f"{name} must be KIND=value pairs separated by commas")
+    return {key.strip().upper(): value.strip() for key, value in pairs}
+
+
+# Which channels notices go out on (each only to patients who consented to it), and the backend
+# of each: console (the log), or a provider.
+NOTICE_CHANNELS = envlist("NOTICE_CHANNELS", "sms,whatsapp,email")
+NOTICE_BACKENDS = {
+    "sms": os.environ.get("NOTICE_SMS_BACKEND", "console"),  # console | http | msg91 | twilio
+    "whatsapp": os.environ.get("NOTICE_WHATSAPP_BACKEND", "console"),  # console | cloud
+    "email": os.environ.get("NOTICE_EMAIL_BACKEND", "console"),  # console | django (EMAIL_BACKEND)
+}
+NOTICE_QUIET_HOURS = os.environ.get("NOTICE_QUIET_HOURS", "21:00-07:00")  # local; empty: none
+NOTICE_MAX_PER_TOKEN_PER_DAY = envint("NOTICE_MAX_PER_TOKEN_PER_DAY", 6)
+NOTICE_MAX_ATTEMPTS = envint("NOTICE_MAX_ATTEMPTS", 5)
+NOTICE_RETRY_SECONDS = envint("NOTICE_RETRY_SECONDS", 30)  # back-off: 30 s, 60 s, 120 s, ...
+NOTICE_REDISPATCH_SECONDS = envint("NOTICE_REDISPATCH_SECONDS", 120)  # the sweep re-queues notices idle this long
+NOTICE_REMINDER_HOUR = envint("NOTICE_REMINDER_HOUR", 18)  # evening-before reminders from this local hour
+NOTICE_HTTP_TIMEOUT_SECONDS = envint("NOTICE_HTTP_TIMEOUT_SECONDS", 10)
+NOTICE_COUNTRY_CODE = os.environ.get("NOTICE_COUNTRY_CODE", "91")  # for 10-digit phone numbers
+NOTICE_STOP_KEYWORDS = [k.upper() for k in envlist("NOTICE_STOP_KEYWORDS", "STOP,UNSUBSCRIBE,BAND")]
+# SMS gateways (notices/backends/sms.py). DLT: TRAI's registered entity and template ids.
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_API_KEY = os.environ.get("SMS_API_KEY", "")
+SMS_SENDER_ID = os.environ.get("SMS_SENDER_ID", "")
+SMS_DLT_ENTITY_ID = os.environ.get("SMS_DLT_ENTITY_ID", "")
+NOTICE_DLT_TEMPLATES = envdict("NOTICE_DLT_TEMPLATES")
+SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET", "")  # receipts: X-Signature HMAC-SHA256 of the body
+TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+TWILIO_STATUS_CALLBACK = os.environ.get("TWILIO_STATUS_CALLBACK", "")  # our /notices/hooks/twilio/ URL
+# WhatsApp Cloud API: approved template names per kind, e.g. BOOKED=opd_booked,CALLED=opd_called.
+WHATSAPP_API_URL = os.environ.get("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
+WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")
+WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")  # webhooks: X-Hub-Signature-256
+WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")  # the webhook's subscription check
+NOTICE_WHATSAPP_TEMPLATES = envdict("NOTICE_WHATSAPP_TEMPLATES")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "opd@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+NOTICE_RETRY_IN_PROCESS = envbool("NOTICE_RETRY_IN_PROCESS", True)  # no broker: retry by a timer thread

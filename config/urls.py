@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
     path("", include("queues.urls")),
+    path("", include("notices.urls")),
     path("schedules/", include("scheduling.urls")),
     path("abdm/", include("abdm.urls")),
     path("admin/", admin.site.urls),

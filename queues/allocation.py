@@ -10,7 +10,8 @@ Counts are taken inside the locks; database constraints are the backstop. On SQL
 transactions here start IMMEDIATE, every write transaction is serialised anyway.
 
 Every change writes QueueEvent rows in the same transaction and schedules its broadcast for
-after commit.
+after commit; changes a patient is told about write their notice (queues/outbox.py) in that same
+transaction too.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from queues import broadcast, categories, metrics, priority, selectors, sql, states
+from queues import broadcast, categories, metrics, outbox, priority, selectors, sql, states
 from queues.errors import (
     AlreadyBooked,
     CapacityTooSmall,
@@ -210,8 +212,19 @@ def _issue_token(*, slot, number, patient_id, category: Category, booked_at, kin
         token.patient = Patient.from_db(connection.alias, ["id", "name"], [patient_id, state["patient_name"]])
     selectors.place_new_token(token, now)
     event = _event(kind, slot=slot, token=token, waiting_entry=waiting_entry, by=by, after=states.state_of(token))
-    sql.insert_together(token, event)
+    notice = _notice_of_new_token(kind, token, waiting_entry)
+    sql.insert_together(token, event, *([notice] if notice else []))  # one statement on PostgreSQL, notice included
+    if notice:
+        outbox.dispatch_after_commit([notice.pk])
     return token
+
+
+def _notice_of_new_token(kind, token: Token, waiting_entry: WaitingListEntry | None):
+    if kind == QueueEvent.Kind.BOOKED:
+        return outbox.for_token(outbox.Kind.BOOKED, token)
+    if kind == QueueEvent.Kind.PROMOTED:
+        return outbox.for_token(outbox.Kind.PROMOTED, token, was=waiting_entry.waiting_label if waiting_entry else "")
+    return None  # an emergency is at the desk already
 
 
 def _changed(slot: Slot, kind: str, **detail) -> None:
@@ -254,8 +267,10 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
             priority=chosen.base_priority,
             booked_at=booked_at,
         )
+        notice = outbox.for_entry(outbox.Kind.WAITLISTED, entry)
         sql.insert_together(entry, _event(QueueEvent.Kind.WAITLISTED, slot=slot, waiting_entry=entry, by=by,
-                                       after={"category": chosen.code, "waiting_number": entry.waiting_number}))
+                                           after={"category": chosen.code, "waiting_number": entry.waiting_number}), notice)
+        outbox.dispatch_after_commit([notice.pk])
         _changed(slot, "waitlisted")
         selectors.annotate_waiting_places([entry], now)
         return BookingResult(waiting_entry=entry)
@@ -337,12 +352,16 @@ def _twin(order: list[Token], token: Token) -> Token:
     return next(t for t in order if t.pk == token.pk)
 
 
-def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None, action: str | None = None) -> Token:
+def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", update=None, action: str | None = None,
+                  only_if=None, now=None) -> Token | None:
     """Move a token to `to` under its locks; `update(token, slot, now)` changes what else the
     move needs and may return a note for the event. `action` names a staff action whose
-    starting status the token must have (states.ACTIONS)."""
-    now = timezone.now()
+    starting status the token must have (states.ACTIONS). With `only_if(token, slot, now)` false
+    (checked under the locks) nothing changes and None is returned."""
+    now = now or timezone.now()
     with _token_locked(token_id) as (slot, token):
+        if only_if is not None and not only_if(token, slot, now):
+            return None
         if action:
             states.check_action(token, action)
         before = states.move(token, to, now)
@@ -350,6 +369,8 @@ def _change_token(token_id, to: str, kind: str, *, by=None, note: str = "", upda
             note = update(token, slot, now) or note
         token.save()
         _record(kind, slot=slot, token=token, by=by, before=before, after=states.state_of(token), note=note)
+        if to == Status.NO_SHOW:
+            outbox.write([outbox.for_token(outbox.Kind.NO_SHOW, token)])
         if to in (Status.CANCELLED, Status.NO_SHOW):
             _fill_free_places(slot, now, by)
         if to == Status.COMPLETED:
@@ -371,6 +392,21 @@ def cancel_token(*, token_id, reason: str = "", by=None) -> Token:
 def mark_no_show(*, token_id, by=None) -> Token:
     """The patient did not come (or left): their place goes to the best waiting patient."""
     return _change_token(token_id, Status.NO_SHOW, QueueEvent.Kind.NO_SHOW, by=by)
+
+
+def mark_overdue_no_show(*, token_id, now: datetime | None = None) -> Token | None:
+    """The worker's no-show: a booked patient not checked in by their slot's delayed end plus
+    the doctor's grace period (priority.no_show_deadline) is marked a no-show; their place goes
+    to the waiting list (who are told) and they are told how to be reinstated at the desk.
+    Rechecked under the locks, so a check-in a moment before wins; None if it did."""
+
+    def still_overdue(token, slot, now):
+        grace = Doctor.objects.values_list("no_show_grace_minutes", flat=True).get(pk=slot.doctor_id)
+        deadline = priority.no_show_deadline(slot.end_time, selectors.effective_delay(slot), grace)
+        return token.status == Status.CONFIRMED and now >= deadline
+
+    return _change_token(token_id, Status.NO_SHOW, QueueEvent.Kind.NO_SHOW, only_if=still_overdue, now=now,
+                         note="not checked in within the grace period after the slot's end")
 
 
 def check_in(*, token_id, by=None) -> Token:
@@ -482,9 +518,19 @@ def call_next_for_doctor(*, doctor_id, day=None, by=None, slot_id=None) -> Token
         token.behind_id, token.requeued_at = None, None
         token.save(update_fields=["status", "called_at", "behind", "requeued_at", "updated_at"])
         _record(QueueEvent.Kind.CALLED, slot=token.slot_obj, token=token, by=by, before=before, after=states.state_of(token))
+        outbox.write([outbox.for_token(outbox.Kind.CALLED, token, room=token.slot_obj.doctor.room)]
+                     + _nearly_there(order, called=token))
         _changed(token.slot_obj, "called")
         token.completed_labels = completed  # so the page can say so
         return token
+
+
+def _nearly_there(order: list[Token], *, called: Token) -> list:
+    """Notices for the first N patients still waiting after a call (N: the doctor's
+    notify_when_ahead); whoever was told already is not told again (the outbox's key)."""
+    near = called.slot_obj.doctor.notify_when_ahead
+    waiting = [t for t in order if t.status in (Status.CONFIRMED, Status.ARRIVED) and t.pk != called.pk]
+    return [outbox.for_token(outbox.Kind.NEAR, t, place=place) for place, t in enumerate(waiting[:near], start=1)]
 
 
 def _complete_with_doctor(token: Token, slot: Slot, now: datetime, by, *, note: str) -> None:
@@ -574,13 +620,37 @@ def delay_slot(*, slot_id, delay_minutes: int, by=None) -> Slot:
         if slot.status == Slot.Status.CANCELLED:
             raise SlotClosed("This slot has been cancelled; a delay no longer applies.")
         before = {"delay_minutes": slot.delay_minutes, "status": slot.status}
+        later = delay_minutes > slot.delay_minutes
+        estimates = _estimates(slot) if later else {}
         slot.delay_minutes = delay_minutes
         slot.status = Slot.Status.DELAYED if delay_minutes else Slot.Status.ACTIVE
         slot.save(update_fields=["delay_minutes", "status"])
         _record(QueueEvent.Kind.DELAY_SET, slot=slot, by=by, before=before,
                 after={"delay_minutes": delay_minutes, "status": slot.status})
+        if later:
+            outbox.write(_delay_notices(slot, estimates))
         _changed(slot, "delayed")
         return slot
+
+
+def _estimates(slot: Slot) -> dict:
+    order = selectors.day_queue(doctor_id=slot.doctor_id, day=slot.local_day, now=timezone.now()).order
+    return {t.pk: (t, t.estimated_time) for t in order}
+
+
+def _delay_notices(slot: Slot, before: dict) -> list:
+    """Notices for the doctor's patients whose estimate moved later by more than
+    NOTICE_DELAY_MINUTES (the slot's delay cascades to the doctor's later slots)."""
+    threshold = settings.NOTICE_DELAY_MINUTES * 60
+    notices = []
+    for pk, (token, estimate) in _estimates(slot).items():
+        earlier = before.get(pk, (None, None))[1]
+        if estimate is None or earlier is None or (estimate - earlier).total_seconds() <= threshold:
+            continue
+        minutes = round((estimate - earlier).total_seconds() / 60)
+        notices.append(outbox.for_token(outbox.Kind.DELAYED, token, key=f"DELAYED:{estimate:%H%M}", minutes=minutes,
+                                        estimate=estimate.isoformat()))
+    return notices
 
 
 @dataclass
@@ -623,8 +693,10 @@ def cancel_slot(*, slot_id, reason: str = "", by=None) -> SlotCancellation:
             entry.cancel_reason = reason
             entry.save(update_fields=["status", "resolved_at", "cancel_reason"])
             _record(QueueEvent.Kind.WAITLIST_CANCELLED, slot=slot, waiting_entry=entry, by=by, note=reason)
-        _changed(slot, "slot_cancelled")
         cancelled = [t for t in tokens if t.status == Status.CANCELLED]
+        outbox.write([outbox.for_token(outbox.Kind.SLOT_CANCELLED, t, reason=reason) for t in cancelled]
+                     + [outbox.for_entry(outbox.Kind.SLOT_CANCELLED, e, reason=reason) for e in entries])
+        _changed(slot, "slot_cancelled")
         return SlotCancellation(slot=slot, cancelled_tokens=cancelled, cancelled_entries=entries)
 
 

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from config.ids import is_uuid
 from config.permissions import DoctorQueueAccess, SlotActions, TokenActions, UsesDesk, ViewsReports
 from idempotency.api import IdempotentPosts
-from queues import allocation, reports, selectors
+from queues import allocation, patient_status, reports, selectors
 from queues.models import Token, WaitingListEntry
 from scheduling import slots
 from scheduling.dates import validate_day, window_message
@@ -105,6 +105,7 @@ class TokenSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, default=None,
         help_text="No visit on an earlier day to a doctor of this token's department; null as above.",
     )
+    status_url = serializers.SerializerMethodField(help_text="The patient's own live status page (no login; works on the token's day).")
 
     class Meta:
         model = Token
@@ -113,29 +114,36 @@ class TokenSerializer(serializers.ModelSerializer):
             "category", "status", "position", "people_ahead", "present", "estimated_time", "wait_minutes",
             "first_estimate", "actual_time", "booked_at", "arrived_at",
             "called_at", "completed_at", "cancelled_at", "no_show_at", "skip_count", "cancel_reason", "created_at", "updated_at",
-            "new_to_hospital", "new_to_department",
+            "new_to_hospital", "new_to_department", "status_url",
         ]
         read_only_fields = fields
 
     def get_score(self, token) -> float:
         return round(token.score, 4)
 
+    def get_status_url(self, token) -> str:
+        return patient_status.status_url(token.status_code, self.context.get("request"))
+
 
 class WaitingListEntrySerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.name", read_only=True)
     place = serializers.IntegerField(read_only=True, allow_null=True, help_text="Place on the slot's waiting list (1 = next).")
     score = serializers.SerializerMethodField()
+    status_url = serializers.SerializerMethodField(help_text="The patient's own live status page (no login; works on the entry's day).")
 
     class Meta:
         model = WaitingListEntry
         fields = [
             "id", "slot", "patient", "patient_name", "doctor", "waiting_number", "category", "priority", "score",
-            "booked_at", "place", "status", "token", "resolved_at", "cancel_reason", "created_at",
+            "booked_at", "place", "status", "token", "resolved_at", "cancel_reason", "created_at", "status_url",
         ]
         read_only_fields = fields
 
     def get_score(self, entry) -> float:
         return round(entry.score, 4)
+
+    def get_status_url(self, entry) -> str:
+        return patient_status.status_url(entry.status_code, self.context.get("request"))
 
 
 class BookingRequestSerializer(serializers.Serializer):
@@ -189,16 +197,16 @@ def _parse(serializer_class, data):
     return serializer.validated_data
 
 
-def _token_response(token: Token, code=status.HTTP_200_OK) -> Response:
+def _token_response(token: Token, request, code=status.HTTP_200_OK) -> Response:
     token = reports.with_visit_kind(Token.objects.select_related("patient")).get(pk=token.pk)
     selectors.annotate_tokens([token])
-    return Response(TokenSerializer(token).data, status=code)
+    return Response(TokenSerializer(token, context={"request": request}).data, status=code)
 
 
 _TOKEN_FIELDS = None
 
 
-def _new_token_response(token: Token) -> Response:
+def _new_token_response(token: Token, request) -> Response:
     """A token just issued by the service already carries its place, estimate and patient's
     name (queues.allocation._issue_token): answer from it, with no second read. The serializer's
     fields are built once per process (a ModelSerializer builds ~25 fields per instance, more
@@ -206,7 +214,9 @@ def _new_token_response(token: Token) -> Response:
     global _TOKEN_FIELDS
     if _TOKEN_FIELDS is None:
         _TOKEN_FIELDS = TokenSerializer()
-    return Response(_TOKEN_FIELDS.to_representation(token), status=status.HTTP_201_CREATED)
+    data = _TOKEN_FIELDS.to_representation(token)
+    data["status_url"] = patient_status.status_url(token.status_code, request)  # the shared fields hold no request
+    return Response(data, status=status.HTTP_201_CREATED)
 
 
 def _slot_counts(queryset):
@@ -302,21 +312,21 @@ class SlotViewSet(IdempotentPosts, mixins.CreateModelMixin, mixins.RetrieveModel
         result = allocation.cancel_slot(slot_id=self.get_object().pk, reason=data.get("reason", ""), by=request.user)
         selectors.annotate_tokens(result.cancelled_tokens)
         selectors.annotate_waiting_places(result.cancelled_entries)
-        return Response(SlotCancellationSerializer(result).data)
+        return Response(SlotCancellationSerializer(result, context={"request": self.request}).data)
 
     @extend_schema(responses=TokenSerializer(many=True))
     @action(detail=True, methods=["get"])
     def tokens(self, request, pk=None):
         """The slot's tokens still in the queue, in the doctor's day order (positions over the day)."""
         slot = self.get_object()
-        return Response(TokenSerializer(selectors.queue_for_slot(slot=slot), many=True).data)
+        return Response(TokenSerializer(selectors.queue_for_slot(slot=slot), many=True, context={"request": self.request}).data)
 
     @extend_schema(request=None, responses=TokenSerializer)
     @action(detail=True, methods=["post"])
     def call_next(self, request, pk=None):
         """Call the first present patient of this slot in the doctor's day order (completing the one
         with the doctor). See also POST /doctors/{id}/call_next/ for the whole day."""
-        return _token_response(allocation.call_next(slot_id=self.get_object().pk, by=request.user))
+        return _token_response(allocation.call_next(slot_id=self.get_object().pk, by=request.user), self.request)
 
 
 class TokenViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -330,10 +340,10 @@ class TokenViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelM
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         selectors.annotate_tokens(page)
-        return self.get_paginated_response(TokenSerializer(page, many=True).data)
+        return self.get_paginated_response(TokenSerializer(page, many=True, context={"request": self.request}).data)
 
     def retrieve(self, request, *args, **kwargs):
-        return _token_response(self.get_object())
+        return _token_response(self.get_object(), self.request)
 
     @extend_schema(
         request=BookingRequestSerializer,
@@ -348,17 +358,17 @@ class TokenViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelM
             booked_at=data.get("booked_at"), by=request.user,
         )
         if result.confirmed:
-            return _new_token_response(result.token)
+            return _new_token_response(result.token, self.request)
         entry = WaitingListEntry.objects.select_related("patient").get(pk=result.waiting_entry.pk)
         selectors.annotate_waiting_places([entry])
-        return Response(WaitingListEntrySerializer(entry).data, status=status.HTTP_202_ACCEPTED)
+        return Response(WaitingListEntrySerializer(entry, context={"request": self.request}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=ReasonSerializer, responses=TokenSerializer)
     def destroy(self, request, pk=None):
         """Cancel the token (it stays readable, status CANCELLED); its place goes to the waiting list."""
         data = _parse(ReasonSerializer, request.data if request.data else request.query_params)
         token = allocation.cancel_token(token_id=self.get_object().pk, reason=data.get("reason", ""), by=request.user)
-        return _token_response(token)
+        return _token_response(token, self.request)
 
     @extend_schema(request=EmergencyRequestSerializer, responses={201: TokenSerializer})
     @action(detail=False, methods=["post"])
@@ -366,10 +376,10 @@ class TokenViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelM
         """Insert an emergency patient at the head of the queue, even over capacity."""
         data = _parse(EmergencyRequestSerializer, request.data)
         token = allocation.insert_emergency(slot_id=data["slot_id"], patient_id=data["patient_id"], by=request.user)
-        return _new_token_response(token)
+        return _new_token_response(token, self.request)
 
     def _act(self, service):
-        return _token_response(service(token_id=self.get_object().pk, by=self.request.user))
+        return _token_response(service(token_id=self.get_object().pk, by=self.request.user), self.request)
 
     @extend_schema(request=None, responses=TokenSerializer)
     @action(detail=True, methods=["post"])
@@ -418,19 +428,19 @@ class WaitingListViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.List
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         selectors.annotate_waiting_places(page)
-        return self.get_paginated_response(WaitingListEntrySerializer(page, many=True).data)
+        return self.get_paginated_response(WaitingListEntrySerializer(page, many=True, context={"request": self.request}).data)
 
     def retrieve(self, request, *args, **kwargs):
         entry = self.get_object()
         selectors.annotate_waiting_places([entry])
-        return Response(WaitingListEntrySerializer(entry).data)
+        return Response(WaitingListEntrySerializer(entry, context={"request": self.request}).data)
 
     @extend_schema(request=ReasonSerializer, responses=WaitingListEntrySerializer)
     def destroy(self, request, pk=None):
         """Take the patient off the waiting list."""
         data = _parse(ReasonSerializer, request.data if request.data else request.query_params)
         entry = allocation.cancel_waiting_entry(entry_id=self.get_object().pk, reason=data.get("reason", ""), by=request.user)
-        return Response(WaitingListEntrySerializer(selectors.annotate_waiting_places([entry])[0]).data)
+        return Response(WaitingListEntrySerializer(selectors.annotate_waiting_places([entry])[0], context={"request": self.request}).data)
 
     @extend_schema(
         parameters=[OpenApiParameter("slot_id", OpenApiTypes.UUID, required=True)],
@@ -441,7 +451,7 @@ class WaitingListViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.List
         """The slot's waiting patients in promotion order."""
         slot_id = _parse(SlotQuerySerializer, request.query_params)["slot_id"]
         slot = get_object_or_404(Slot, pk=slot_id)
-        return Response(WaitingListEntrySerializer(selectors.waiting_list_for_slot(slot=slot), many=True).data)
+        return Response(WaitingListEntrySerializer(selectors.waiting_list_for_slot(slot=slot), many=True, context={"request": self.request}).data)
 
 
 class ReportViewSet(viewsets.ViewSet):
@@ -538,4 +548,4 @@ class DoctorQueueViewSet(IdempotentPosts, viewsets.ViewSet):
         """Call the first present patient of the doctor's day order (completing the one with the
         doctor), as the doctor's page does. 409 with the reason when nobody is present."""
         doctor = self._doctor(request, pk)
-        return _token_response(allocation.call_next_for_doctor(doctor_id=doctor.pk, by=request.user))
+        return _token_response(allocation.call_next_for_doctor(doctor_id=doctor.pk, by=request.user), self.request)

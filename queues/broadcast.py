@@ -8,7 +8,9 @@ Each change is rendered once, here, and the HTML is sent to the groups that show
 - `doctor_group(doctor_id)`: the doctor's page (the queue fragment, swapped by id);
 - `board_doctor_group(doctor_id, language)`: every board showing that doctor in that language
   (the doctor's row, plus a call announcement when a token is called);
-- `DESK_GROUP`: reception desks (a small JSON note; their panels refresh themselves).
+- `DESK_GROUP`: reception desks (a small JSON note; their panels refresh themselves);
+- `status_group(doctor_id)`: patients' status pages (one snapshot of the doctor's day as plain
+  values; each page's consumer renders its own line, so no page reads the database for it).
 Screens never query the database for a pushed change; they only do on (re)connect. Fragments
 are rendered only for groups some screen is watching (queues/watchers.py).
 
@@ -37,7 +39,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections, transaction
 
-from queues import metrics, watchers
+from queues import metrics, patient_status, watchers
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,11 @@ def doctor_group(doctor_id) -> str:
 def board_group(display_id) -> str:
     """Channel-layer group of the open screens of one Display (for revocation and set-up changes)."""
     return f"board.{display_id}"
+
+
+def status_group(doctor_id) -> str:
+    """Channel-layer group of the patients' status pages of one doctor's tokens and waiting list."""
+    return f"status.{doctor_id}"
 
 
 def board_doctor_group(doctor_id, language: str) -> str:
@@ -155,12 +162,14 @@ def queue_change_messages(*, doctor_id: str, slot_id: str, kind: str, messages: 
     from scheduling.models import Doctor
 
     boards = [board_doctor_group(doctor_id, lang) for lang in fragments.BOARD_LANGUAGES]
-    watched = watchers.watched([DESK_GROUP, doctor_group(doctor_id), *boards])
+    watched = watchers.watched([DESK_GROUP, doctor_group(doctor_id), status_group(doctor_id), *boards])
     notes, out = messages or [], []
     if DESK_GROUP in watched:
         out.append((DESK_GROUP, {"type": "live.text", "text": json.dumps(
             {"event": "queue-changed", "kind": kind, "doctor_id": doctor_id, "slot_id": slot_id, "notes": notes})}))
-    if not watched - {DESK_GROUP}:
+    if status_group(doctor_id) in watched:
+        out.append((status_group(doctor_id), {"type": "status.snapshot", "snapshot": patient_status.doctor_snapshot(doctor_id=doctor_id)}))
+    if not watched - {DESK_GROUP, status_group(doctor_id)}:
         return out  # no doctor page or board shows this doctor: render nothing
     doctor = Doctor.objects.select_related("department").get(pk=doctor_id)
     group = doctor_group(doctor_id)

@@ -1,7 +1,8 @@
 """Websockets of the live screens. Thin: check who may listen, join the groups the broadcaster
 sends to, send the full current state on every (re)connect, forward what is pushed, ignore input.
 
-Close code 4403 means "not allowed (any more)": the page reloads and shows why.
+Close code 4403 means "not allowed (any more)": the page reloads and shows why (4410 for a
+patient's status page whose day has ended).
 
 Every LIVE_HEARTBEAT_SECONDS a consumer renews its groups and sends itself a heartbeat through
 the channel layer, which it forwards to the screen: a screen that stops hearing them knows its
@@ -20,13 +21,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config import access
-from queues import broadcast, fragments, metrics, watchers
+from queues import broadcast, fragments, guesses, metrics, patient_status, status_page, watchers
 
 logger = logging.getLogger(__name__)
 
 FORBIDDEN = 4403
 LAYER_DOWN = 1011  # "internal error": the screen reconnects with its usual back-off
 HEARTBEAT = '{"event": "heartbeat"}'
+GONE = 4410  # a status page whose day has ended: the page reloads and shows why
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -269,3 +271,48 @@ class DeskConsumer(StaffConsumer):
     async def full_state(self) -> str:
         # A (re)connect may have missed changes: the desk refreshes its panels.
         return '{"event": "queue-changed", "kind": "connected"}'
+
+
+class StatusConsumer(LiveConsumer):
+    """A patient's status page: no login, the status code in the URL. Joins its doctor's status
+    group; each pushed snapshot of the doctor's day brings its own line up to date, rendered
+    here (no query) unless the patient left the queue or the waiting list (then it reads again)."""
+
+    async def allowed(self) -> bool:
+        from urllib.parse import parse_qs
+
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        self.language = next((v for v in query.get("lang", []) if v in status_page.LANGUAGES), "en")
+        self.status = await self._load_status()
+        return self.status is not None
+
+    @database_sync_to_async
+    def _load_status(self):
+        code = self.scope["url_route"]["kwargs"]["code"]
+        ip = (self.scope.get("client") or ("",))[0]
+        if guesses.blocked(ip):
+            return None
+        found = patient_status.find(code)
+        if found is None:
+            guesses.count_miss(ip)
+            return None
+        if patient_status.has_expired(found.day):
+            return None
+        return patient_status.status_of(found)
+
+    async def groups_to_join(self) -> list[str]:
+        return [broadcast.status_group(self.status.doctor_id)]
+
+    async def full_state(self) -> str:
+        return status_page.render_body(self.status, self.language)
+
+    async def status_snapshot(self, event):
+        if self.status.finished:
+            return  # nothing more changes for this patient today
+        if not patient_status.apply_snapshot(self.status, event["snapshot"]):
+            self.status = await self._load_status()
+            if self.status is None:  # the day has ended
+                await self.leave()
+                await self.close(code=GONE)
+                return
+        await self.send(text_data=status_page.render_body(self.status, self.language))

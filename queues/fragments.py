@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -47,11 +48,17 @@ class DoctorPage:
         waiting = self.queue.waiting
         self.rows = waiting if self.show_all else waiting[:DOCTOR_ROWS]
 
-    @property
+    @cached_property
     def current(self) -> list:
-        for token in self.queue.current:
-            token.offer_no_show = states.offer_no_show(token)
-        return self.queue.current
+        current = self.queue.current
+        seconds = selectors.second_calls(current)
+        for token in current:
+            grace = token.slot_obj.doctor.no_show_grace_minutes
+            token.second_call_at = seconds.get(token.pk)
+            token.offer_no_show = states.offer_no_show(token, now=self.queue.now, second_call_at=token.second_call_at,
+                                                       grace_minutes=grace)
+            token.no_show_grace = grace
+        return current
 
     @property
     def next(self) -> Token | None:

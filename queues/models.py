@@ -11,6 +11,18 @@ from django.db.models import Q
 
 from scheduling.models import Doctor, Patient, Slot
 
+# Status-page codes: 10 characters from an alphabet without look-alikes (no 0/o, 1/l/i),
+# about 49 bits: unguessable at the rate guesses are allowed (queues/views/status.py).
+STATUS_CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+STATUS_CODE_LENGTH = 10
+
+
+def new_status_code() -> str:
+    """A fresh code for a token's or waiting-list entry's public status page (/s/<code>/)."""
+    import secrets
+
+    return "".join(secrets.choice(STATUS_CODE_ALPHABET) for _ in range(STATUS_CODE_LENGTH))
+
 
 class Category(models.Model):
     """A kind of patient the queue serves, with its base priority (1 = first). Hospital data:
@@ -142,6 +154,10 @@ class Token(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    status_code = models.CharField(
+        max_length=STATUS_CODE_LENGTH, unique=True, default=new_status_code, editable=False,
+        help_text="The code of the patient's public status page (/s/<code>/), printed on the slip.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -207,6 +223,10 @@ class WaitingListEntry(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    status_code = models.CharField(
+        max_length=STATUS_CODE_LENGTH, unique=True, default=new_status_code, editable=False,
+        help_text="The code of the patient's public status page (/s/<code>/), printed on the slip.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -323,3 +343,53 @@ class Display(models.Model):
         if not self.department_id and not self.doctors.exists():
             q = Q()  # nothing chosen: every doctor
         return Doctor.objects.filter(q, is_active=True).order_by("name")[: self.MAX_DOCTORS]
+
+
+class Notice(models.Model):
+    """The outbox: a message owed to a patient because of a queue change, written in the same
+    transaction as that change (so a rolled-back change owes nothing and a committed one is never
+    forgotten). The worker (the notices app) renders and delivers it on the patient's channels;
+    `key` makes it once per token (or waiting entry) and kind, e.g. "DELAYED:30" per new delay."""
+
+    class Kind(models.TextChoices):
+        BOOKED = "BOOKED", "Booked"
+        WAITLISTED = "WAITLISTED", "On the waiting list"
+        NEAR = "NEAR", "Nearly your turn"
+        CALLED = "CALLED", "Called in"
+        DELAYED = "DELAYED", "Running late"
+        PROMOTED = "PROMOTED", "Promoted from the waiting list"
+        SLOT_CANCELLED = "SLOT_CANCELLED", "Slot cancelled"
+        REMINDER = "REMINDER", "Reminder the evening before"
+        NO_SHOW = "NO_SHOW", "Marked as a no-show"
+
+    class State(models.TextChoices):
+        PENDING = "PENDING", "Queued"
+        DONE = "DONE", "Done"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # known before the insert
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=40)
+    token = models.ForeignKey(Token, null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
+    waiting_entry = models.ForeignKey(WaitingListEntry, null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notices")
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="notices")
+    params = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="Not delivered before this (quiet hours, a retry's back-off).")
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the worker.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["state", "not_before"])]
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], condition=Q(token__isnull=False), name="one_notice_per_token_key"),
+            models.UniqueConstraint(
+                fields=["waiting_entry", "key"], condition=Q(waiting_entry__isnull=False), name="one_notice_per_entry_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_state_display()})"

@@ -190,3 +190,9 @@ def cascade_delays(slots: Sequence[SlotTimes]) -> dict[object, int]:
         effective[slot.id] = minutes
         previous_end = delayed_start + (slot.end - slot.start)
     return effective
+
+
+def no_show_deadline(slot_end: datetime, delay_minutes: int, grace_minutes: int) -> datetime:
+    """A booked patient not checked in by their slot's delayed end plus the doctor's grace period
+    is a no-show. The slot's end, not the estimate: an estimate never falls behind the clock."""
+    return slot_end + timedelta(minutes=delay_minutes + grace_minutes)

@@ -8,4 +8,5 @@ websocket_urlpatterns = [
     path("ws/board/<str:key>/", consumers.BoardConsumer.as_asgi()),
     path("ws/doctor/<uuid:doctor_id>/", consumers.DoctorConsumer.as_asgi()),
     path("ws/desk/", consumers.DeskConsumer.as_asgi()),
+    path("ws/status/<str:code>/", consumers.StatusConsumer.as_asgi()),
 ]

@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from queues import priority, sql
-from queues.models import Token, WaitingListEntry
+from queues.models import QueueEvent, Token, WaitingListEntry
 from scheduling.models import Slot
 
 
@@ -437,3 +437,47 @@ def waiting_for_day(*, doctor_id, day: date, slots: list[Slot], now: datetime) -
             e.slot_obj = s
             waiting.append(e)
     return waiting
+
+
+# --- no-shows -------------------------------------------------------------------------------
+
+
+def overdue_for_no_show(*, now: datetime) -> list[Token]:
+    """Booked tokens not checked in past their no-show deadline (their slot's delayed end plus
+    the doctor's grace period; priority.no_show_deadline), of today and yesterday."""
+    today = timezone.localdate(now)
+    candidates = list(
+        Token.objects.filter(status=Token.Status.CONFIRMED, day__gte=today - timedelta(days=1), day__lte=today,
+                             slot__end_time__lte=now).select_related("slot", "doctor")
+    )
+    delays = effective_delays({t.slot_id: t.slot for t in candidates}.values())
+    return [
+        t for t in candidates
+        if now >= priority.no_show_deadline(t.slot.end_time, delays.get(t.slot_id, 0), t.doctor.no_show_grace_minutes)
+    ]
+
+
+def second_calls(tokens: Iterable[Token]) -> dict:
+    """When each called token was called the second time: its latest "called again" since it
+    was called (token id -> time; tokens called once are left out). One query."""
+    called = {t.pk: t.called_at for t in tokens if t.status == Token.Status.CALLED and t.called_at}
+    if not called:
+        return {}
+    found = {}
+    recalls = QueueEvent.objects.filter(token_id__in=list(called), kind=QueueEvent.Kind.RECALLED).values_list("token_id", "at")
+    for token_id, at in recalls:
+        if at >= called[token_id] and (token_id not in found or at > found[token_id]):
+            found[token_id] = at
+    return found
+
+
+def calls_to_offer_as_no_show(*, now: datetime) -> list[Token]:
+    """Today's called patients the doctor should be offered as no-shows (queues.states.offer_no_show)."""
+    from queues import states
+
+    called = list(Token.objects.filter(status=Token.Status.CALLED, day=timezone.localdate(now)).select_related("doctor"))
+    seconds = second_calls(called)
+    return [
+        t for t in called
+        if states.offer_no_show(t, now=now, second_call_at=seconds.get(t.pk), grace_minutes=t.doctor.no_show_grace_minutes)
+    ]

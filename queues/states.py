@@ -3,7 +3,7 @@ on a token now. Services move tokens only through `move`; templates ask `allowed
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from queues.errors import InvalidTransition
 from queues.models import Token
@@ -76,9 +76,17 @@ def check_action(token: Token, action: str) -> None:
         )
 
 
-def offer_no_show(token: Token) -> bool:
-    """A called patient skipped twice already is offered as a no-show."""
-    return token.status == Status.CALLED and token.skip_count >= SKIPS_BEFORE_NO_SHOW
+def offer_no_show(token: Token, *, now: datetime | None = None, second_call_at: datetime | None = None,
+                  grace_minutes: int | None = None) -> bool:
+    """A called patient is offered to the doctor as a no-show (never marked by itself) once skipped
+    twice, or once `grace_minutes` have passed since they were called the second time (called,
+    then called again) without coming in."""
+    if token.status != Status.CALLED:
+        return False
+    if token.skip_count >= SKIPS_BEFORE_NO_SHOW:
+        return True
+    return (second_call_at is not None and now is not None and grace_minutes is not None
+            and now >= second_call_at + timedelta(minutes=grace_minutes))
 
 
 def move(token: Token, to: str, now: datetime) -> dict:

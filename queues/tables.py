@@ -25,6 +25,7 @@ class QueueTable(tables.Table):
     category = tables.Column(accessor="category_name", verbose_name="Category")
     status = tables.Column(accessor="get_status_display", verbose_name="Status")
     estimated_time = _Estimate(verbose_name="Est.")
+    notices = tables.TemplateColumn(template_name="queues/desk_token_notices.html", verbose_name="Notices", orderable=False)
     actions = tables.TemplateColumn(template_name="queues/desk_token_actions.html", verbose_name="Actions")
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from queues.views import board, desk, displays, doctor, reports, schedule_day, slip
+from queues.views import board, desk, displays, doctor, reports, schedule_day, slip, status
 
 app_name = "queues"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("desk/waiting/<uuid:entry_id>/cancel/", desk.cancel_waiting, name="desk-cancel-waiting"),
     path("tokens/<uuid:token_id>/slip/", slip.slip, name="token-slip"),
     path("waiting/<uuid:entry_id>/slip/", slip.waiting_slip, name="waiting-slip"),
+    # A patient's own status page (the slip's QR code), no login
+    path("s/<str:code>/", status.status, name="status"),
     # A day's slots, edited by a manager (under /schedules/ with the rest of the schedule pages)
     path("schedules/day/", schedule_day.schedule_day, name="schedule-day"),
     path("schedules/slots/<uuid:slot_id>/capacity/", schedule_day.slot_capacity, name="slot-capacity"),

@@ -55,8 +55,25 @@ class DepartmentForm(_Bootstrap, forms.ModelForm):
 class DoctorForm(_Bootstrap, forms.ModelForm):
     class Meta:
         model = Doctor
-        fields = ["name", "specialization", "department", "room", "token_prefix", "is_active"]
+        fields = ["name", "specialization", "department", "room", "token_prefix", "notify_when_ahead", "no_show_grace_minutes", "is_active"]
         labels = {"is_active": "Active (shown at the desk)", "token_prefix": "Token prefix"}
+
+    DEFAULTED = ("notify_when_ahead", "no_show_grace_minutes")  # left empty: the model's default
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.DEFAULTED:
+            self.fields[name].required = False
+
+    def _defaulted(self, name):
+        value = self.cleaned_data.get(name)
+        return Doctor._meta.get_field(name).default if value is None else value
+
+    def clean_notify_when_ahead(self):
+        return self._defaulted("notify_when_ahead")
+
+    def clean_no_show_grace_minutes(self):
+        return self._defaulted("no_show_grace_minutes")
 
     def clean_token_prefix(self):
         return self.cleaned_data["token_prefix"].strip().upper()

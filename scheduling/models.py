@@ -60,6 +60,15 @@ class Doctor(models.Model):
         related_name="doctor",
     )
     is_active = models.BooleanField(default=True)
+    notify_when_ahead = models.PositiveSmallIntegerField(
+        "notify at place", default=3, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Patients are told \"nearly your turn\" when they become this many or fewer in line.",
+    )
+    no_show_grace_minutes = models.PositiveSmallIntegerField(
+        "no-show grace (minutes)", default=15, validators=[MaxValueValidator(240)],
+        help_text="A booked patient not checked in this long after their slot's (delayed) end is marked a no-show; "
+        "a called patient not at the door this long after two calls is offered to the doctor as one.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,3 +17,9 @@ SECURE_SSL_REDIRECT = False
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
+NOTICE_DISPATCH_THREAD = False  # notices go to the worker inside the commit callback: tests see it at once
+# Tasks run in the test's own process, and a retry waits for the test to move the clock and
+# sweep (no timer threads).
+CELERY_BROKER_URL = ""
+CELERY_TASK_ALWAYS_EAGER = True
+NOTICE_RETRY_IN_PROCESS = False

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +26,7 @@ from queues import allocation, selectors
 from queues.errors import AllocationError
 from queues.filters import PatientSearch
 from queues.forms import BookingForm, DelayForm, PatientForm, ReasonForm
-from queues.models import Token, WaitingListEntry
+from queues.models import Notice, Token, WaitingListEntry
 from queues.tables import QueueTable, WaitingTable
 from scheduling import abha_qr, patients
 from scheduling.errors import PossibleDuplicate
@@ -86,9 +87,15 @@ def _slot_context(board, slot_id):
         return {"panel_slot": None}
     return {
         "panel_slot": slot,
-        "queue_table": QueueTable(selectors.queue_for_slot(slot=slot)),
+        "queue_table": QueueTable(_with_notices(selectors.queue_for_slot(slot=slot))),
         "waiting_table": WaitingTable(selectors.waiting_list_for_slot(slot=slot)),
     }
+
+
+def _with_notices(tokens):
+    """Each token's notices and their deliveries (queued, sent, delivered, failed and why), in two queries."""
+    prefetch_related_objects(tokens, Prefetch("notices", queryset=Notice.objects.order_by("created_at")), "notices__deliveries")
+    return tokens
 
 
 def _search(q):

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from config.permissions import role_required
-from queues import selectors
+from queues import patient_status, qr, selectors
 from queues.models import Token, WaitingListEntry
 from scheduling.roles import USE_DESK
 
@@ -15,13 +15,20 @@ def _autoprint(request) -> bool:
     return request.GET.get("print") == "1"
 
 
+def _status_link(request, code: str) -> dict:
+    """The patient's status page, as the slip prints it: a QR code and the short URL."""
+    url = patient_status.status_url(code, request)
+    return {"status_url": url, "status_short": url.split("://", 1)[-1], "status_qr": qr.qr_svg(url)}
+
+
 @require_GET
 @role_required(USE_DESK)
 def slip(request, token_id):
     token = get_object_or_404(Token.objects.select_related("patient", "slot__doctor"), pk=token_id)
     selectors.annotate_tokens([token])
     promoted_from = WaitingListEntry.objects.filter(token=token).first()
-    return render(request, "queues/slip.html", {"token": token, "promoted_from": promoted_from, "autoprint": _autoprint(request)})
+    context = {"token": token, "promoted_from": promoted_from, "autoprint": _autoprint(request)}
+    return render(request, "queues/slip.html", context | _status_link(request, token.status_code))
 
 
 @require_GET
@@ -32,4 +39,5 @@ def waiting_slip(request, entry_id):
         query = "?print=1" if _autoprint(request) else ""
         return redirect(reverse("queues:token-slip", args=[entry.token_id]) + query)
     selectors.annotate_waiting_places([entry])
-    return render(request, "queues/slip.html", {"entry": entry, "autoprint": _autoprint(request)})
+    context = {"entry": entry, "autoprint": _autoprint(request)}
+    return render(request, "queues/slip.html", context | _status_link(request, entry.status_code))
