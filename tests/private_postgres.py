@@ -37,8 +37,11 @@ class PrivatePostgres:
             shutil.chown(self.directory, SYSTEM_USER)
             # That user may not enter the virtualenv (a CI clone can be a 0700 directory): the
             # server runs from a copy of the binaries in its own directory.
-            shutil.copytree(INSTALL, self.directory / "pginstall", symlinks=True)
-            self.bin = self.directory / "pginstall" / "bin"
+            # The binaries find their libraries at ../../../pgserver.libs: keep that layout.
+            copy = self.directory / "site-packages"
+            shutil.copytree(INSTALL, copy / "pgserver" / "pginstall", symlinks=True)
+            shutil.copytree(INSTALL.parent.parent / "pgserver.libs", copy / "pgserver.libs", symlinks=True)
+            self.bin = copy / "pgserver" / "pginstall" / "bin"
         self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
 
     def _run(self, program, *args) -> int:
