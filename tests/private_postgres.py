@@ -14,7 +14,7 @@ from pathlib import Path
 import pgserver
 from pgserver.utils import ensure_user_exists
 
-BIN = Path(pgserver.__file__).parent / "pginstall" / "bin"
+INSTALL = Path(pgserver.__file__).parent / "pginstall"
 # PostgreSQL refuses to run as root: then it runs as pgserver's own system user, as pgserver does.
 SYSTEM_USER = "pgserver" if os.geteuid() == 0 else None
 
@@ -31,13 +31,21 @@ class PrivatePostgres:
         self.data = self.directory / "data"
         self.log = self.directory / "postgres.log"
         self.port = free_port()
+        self.bin = INSTALL / "bin"
         if SYSTEM_USER:
             ensure_user_exists(SYSTEM_USER)
             shutil.chown(self.directory, SYSTEM_USER)
+            # That user may not enter the virtualenv (a CI clone can be a 0700 directory): the
+            # server runs from a copy of the binaries in its own directory.
+            # The binaries find their libraries at ../../../pgserver.libs: keep that layout.
+            copy = self.directory / "site-packages"
+            shutil.copytree(INSTALL, copy / "pgserver" / "pginstall", symlinks=True)
+            shutil.copytree(INSTALL.parent.parent / "pgserver.libs", copy / "pgserver.libs", symlinks=True)
+            self.bin = copy / "pgserver" / "pginstall" / "bin"
         self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
 
     def _run(self, program, *args) -> int:
-        done = subprocess.run([BIN / program, *args], capture_output=True, user=SYSTEM_USER, cwd=self.directory,
+        done = subprocess.run([self.bin / program, *args], capture_output=True, user=SYSTEM_USER, cwd=self.directory,
                               env=dict(os.environ, LC_ALL="C"))
         if program != "pg_ctl" or args[-1] != "status":
             assert done.returncode == 0, done.stderr.decode()

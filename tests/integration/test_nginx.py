@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import ipaddress
 import json
+import os
 import shutil
 import socket
 import ssl
@@ -112,7 +113,11 @@ def behind_nginx(tmp_path, redis_url, transactional_db):
     temp = {name: tmp_path / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():
         path.mkdir()
+    # As root, nginx's workers would run as nobody, who may not enter the checkout (a CI clone
+    # can be a 0700 directory) for the static files: the test's workers stay this user.
+    user = "user root;" if os.geteuid() == 0 else ""
     (tmp_path / "nginx.conf").write_text(f"""
+{user}
 worker_processes 1;
 pid {tmp_path}/nginx.pid;
 error_log {tmp_path}/error.log warn;
