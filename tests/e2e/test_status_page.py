@@ -39,7 +39,7 @@ def test_the_status_page_on_a_phone_follows_the_doctors_calls(browser, live_serv
     sizes = []
     page.on("requestfinished", lambda request: sizes.append(request.sizes()["responseBodySize"] + request.sizes()["responseHeadersSize"]))
     page.goto(f"{live_server_url}/s/{mine.status_code}/")
-    page.wait_for_function("document.documentElement.dataset.live === 'open'")
+    page.wait_for_function("() => document.documentElement.dataset.live === 'open'")
     assert sum(sizes) < BUDGET_BYTES, f"first view transferred {sum(sizes)} bytes"
     expect(page.locator("h1")).to_have_text("GM-2")
     expect(page.locator("#status-body")).to_contain_text("People ahead of you")
