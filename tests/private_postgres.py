@@ -1,6 +1,7 @@
 """A PostgreSQL cluster of the test's own, in a temp dir, on a free TCP port: for tests that stop
 and start the database (never the shared server other people's tests use). The server binaries
-come with the pgserver package (requirements/dev.txt)."""
+are the machine's own PostgreSQL when it has one (with its contrib extensions: pg_trgm), else
+those of the pgserver package (requirements/dev.txt)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pgserver
 from pgserver.utils import ensure_user_exists
 
 INSTALL = Path(pgserver.__file__).parent / "pginstall"
+SYSTEM_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)), None)
 # PostgreSQL refuses to run as root: then it runs as pgserver's own system user, as pgserver does.
 SYSTEM_USER = "pgserver" if os.geteuid() == 0 else None
 
@@ -31,10 +33,11 @@ class PrivatePostgres:
         self.data = self.directory / "data"
         self.log = self.directory / "postgres.log"
         self.port = free_port()
-        self.bin = INSTALL / "bin"
+        self.bin = SYSTEM_BIN.parent if SYSTEM_BIN else INSTALL / "bin"
         if SYSTEM_USER:
             ensure_user_exists(SYSTEM_USER)
             shutil.chown(self.directory, SYSTEM_USER)
+        if SYSTEM_USER and not SYSTEM_BIN:
             # That user may not enter the virtualenv (a CI clone can be a 0700 directory): the
             # server runs from a copy of the binaries in its own directory.
             # The binaries find their libraries at ../../../pgserver.libs: keep that layout.
