@@ -107,14 +107,20 @@ def recent_consultations(doctor_id, *, before: datetime, count: int = priority.P
     return [done - called for called, done in rows]
 
 
-def day_slots(*, doctor_id, day: date) -> list[Slot]:
-    """The doctor's slots of the day that run (not cancelled), by start, each with
-    .effective_delay (the cascade is computed from these same slots: one query)."""
-    slots = [s for s in slots_for_day(day=day, doctor_id=doctor_id).order_by("start_time") if s.status != Slot.Status.CANCELLED]
+def _with_cascaded_delays(slots: list) -> list:
+    """Give one doctor's running slots of a day, by start, their .effective_delay (own plus
+    cascaded), computed from these same slots."""
     delays = priority.cascade_delays([priority.SlotTimes(s.id, s.start_time, s.end_time, s.delay_minutes) for s in slots])
     for s in slots:
         s.effective_delay = delays.get(s.id, 0)
     return slots
+
+
+def day_slots(*, doctor_id, day: date) -> list[Slot]:
+    """The doctor's slots of the day that run (not cancelled), by start, each with
+    .effective_delay (the cascade is computed from these same slots: one query)."""
+    slots = [s for s in slots_for_day(day=day, doctor_id=doctor_id).order_by("start_time") if s.status != Slot.Status.CANCELLED]
+    return _with_cascaded_delays(slots)
 
 
 @dataclass(slots=True)
@@ -136,10 +142,7 @@ class RunningSlot:
 def running_slots(*, doctor_id, day: date) -> list[RunningSlot]:
     """day_slots as plain values, for the booking path (which only places the new token)."""
     slots = [RunningSlot(*row) for row in sql.running_slots(doctor_id, day)]
-    delays = priority.cascade_delays([priority.SlotTimes(s.id, s.start_time, s.end_time, s.delay_minutes) for s in slots])
-    for s in slots:
-        s.effective_delay = delays.get(s.id, 0)
-    return slots
+    return _with_cascaded_delays(slots)
 
 
 @dataclass(slots=True)
