@@ -465,6 +465,9 @@ CELERY_BEAT_SCHEDULE = {
 # Committed notices are handed to the worker by a background thread per web process (0: inside
 # the commit callback, as the tests do).
 NOTICE_DISPATCH_THREAD = envbool("NOTICE_DISPATCH_THREAD", True)
+# That thread waits this long after a commit for the rest of a burst, then hands the lot to the
+# broker as one message (queues/outbox.py): a patient's SMS leaves at most this much later.
+NOTICE_HANDOFF_MS = envint("NOTICE_HANDOFF_MS", 50)
 # Patients are told when their estimate moves later by more than this many minutes.
 NOTICE_DELAY_MINUTES = envint("NOTICE_DELAY_MINUTES", 15)
 

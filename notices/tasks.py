@@ -31,6 +31,17 @@ def deliver(notice_id: str) -> None:
         outbox.dispatch_later([notice_id], countdown=outcome.retry_in)
 
 
+@shared_task(name=outbox.DELIVER_MANY_TASK, ignore_result=True)
+def deliver_many(notice_ids: list[str]) -> None:
+    """A burst of notices in one message (queues.outbox); each is delivered on its own, and one
+    that fails does not hold up the rest (the sweep retries it)."""
+    for notice_id in notice_ids:
+        try:
+            deliver(notice_id)
+        except Exception:
+            logger.exception("Notice %s not delivered; the outbox sweep will retry it", notice_id)
+
+
 @shared_task(name="notices.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> int:
     """Re-queue notices whose task was lost (the broker was down, a worker died) or whose
