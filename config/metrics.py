@@ -1,8 +1,9 @@
 """/metrics for a Prometheus scraper holding METRICS_TOKEN (Authorization: Bearer <token>).
 
 No token configured: 404, as if there were no such page. Missing or wrong token: 403. The
-answer adds up every web process (prometheus_client's multiprocess mode, when
-PROMETHEUS_MULTIPROC_DIR is set) and today's queues, read from the database at this scrape.
+answer adds up every process that writes to PROMETHEUS_MULTIPROC_DIR when it is set (the web
+processes, and the worker given the same directory: prometheus_client's multiprocess mode) and
+today's queues, read from the database at this scrape.
 """
 
 import atexit
@@ -14,6 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
+import notices.metrics  # noqa: F401  (its counter joins the registry: /metrics lists it before any delivery)
 from queues.metrics import QueueCollector
 
 

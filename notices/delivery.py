@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from notices import consent, texts
 from notices.backends import Message, ProviderError, backend_for
+from notices.metrics import count_delivery
 from notices.models import Channel, Delivery
 from queues import patient_status, selectors
 from queues.models import Notice, Token, WaitingListEntry
@@ -77,12 +78,14 @@ def deliver(notice_id, *, now: datetime | None = None) -> DeliveryOutcome:
 def _deliver_locked(notice: Notice, now: datetime) -> DeliveryOutcome:
     subject = notice.token or notice.waiting_entry
     if subject.status not in STILL_TRUE[notice.kind] or patient_status.has_expired(subject.day, now):
-        _skip_all(notice, "No longer applies: the patient's status has moved on.")
+        _skip_all(notice, "No longer applies: the patient's status has moved on.", outcome="skipped_stale")
         return DeliveryOutcome(done=True)
     if notice.kind not in URGENT and (until := quiet_until(now)):
+        _count_deferred(notice)
         return DeliveryOutcome(done=False, retry_in=(until - now).total_seconds())
     if _sent_today(notice, now) >= settings.NOTICE_MAX_PER_TOKEN_PER_DAY:
-        _skip_all(notice, f"Daily limit reached ({settings.NOTICE_MAX_PER_TOKEN_PER_DAY} notices per token).")
+        _skip_all(notice, f"Daily limit reached ({settings.NOTICE_MAX_PER_TOKEN_PER_DAY} notices per token).",
+                  outcome="skipped_daily_limit")
         return DeliveryOutcome(done=True)
     decisions = consent.in_force(notice.patient_id)
     fields = None
@@ -92,11 +95,12 @@ def _deliver_locked(notice: Notice, now: datetime) -> DeliveryOutcome:
             continue  # sent (or settled) by an earlier run
         decision = decisions.get(channel)
         if decision is None or not decision.granted:
-            _settle(delivery, Delivery.State.SKIPPED, "No consent for this channel.")
+            _settle(delivery, Delivery.State.SKIPPED, "No consent for this channel.", outcome="skipped_no_consent")
             continue
         to = consent.contact_of(notice.patient, channel)
         if not to:
-            _settle(delivery, Delivery.State.SKIPPED, f"No {'email address' if channel == Channel.EMAIL else 'phone number'}.")
+            _settle(delivery, Delivery.State.SKIPPED, f"No {'email address' if channel == Channel.EMAIL else 'phone number'}.",
+                    outcome="skipped_no_contact")
             continue
         fields = fields or notice_fields(notice, subject, now)
         retry |= _send(delivery, notice, to=to, language=decision.language, fields=fields, now=now)
@@ -118,19 +122,21 @@ def _send(delivery: Delivery, notice: Notice, *, to: str, language: str, fields:
         delivery.reason = exc.reason
         if exc.retry and delivery.attempts < settings.NOTICE_MAX_ATTEMPTS:
             delivery.save(update_fields=["to", "body", "attempts", "reason"])
+            count_delivery(channel=delivery.channel, outcome="retried")
             logger.warning("Notice %s on %s failed (attempt %s), will retry: %s", notice.pk, delivery.channel,
                            delivery.attempts, exc.reason)
             return True
-        _settle(delivery, Delivery.State.FAILED, exc.reason)
+        _settle(delivery, Delivery.State.FAILED, exc.reason, outcome="failed")
         return False
     delivery.provider, delivery.provider_id, delivery.sent_at = sent.provider, sent.provider_id, now
-    _settle(delivery, Delivery.State.SENT, "")
+    _settle(delivery, Delivery.State.SENT, "", outcome="sent")
     return False
 
 
-def _settle(delivery: Delivery, state: str, reason: str) -> None:
+def _settle(delivery: Delivery, state: str, reason: str, *, outcome: str) -> None:
     delivery.state, delivery.reason = state, reason[:300]
     delivery.save(update_fields=["state", "reason", "to", "body", "attempts", "provider", "provider_id", "sent_at"])
+    count_delivery(channel=delivery.channel, outcome=outcome)
 
 
 def _deliveries(notice: Notice) -> dict[str, Delivery]:
@@ -143,10 +149,19 @@ def _deliveries(notice: Notice) -> dict[str, Delivery]:
     return {c: existing[c] for c in settings.NOTICE_CHANNELS}
 
 
-def _skip_all(notice: Notice, reason: str) -> None:
+def _skip_all(notice: Notice, reason: str, *, outcome: str) -> None:
     for delivery in _deliveries(notice).values():
         if delivery.state == Delivery.State.QUEUED:
-            _settle(delivery, Delivery.State.SKIPPED, reason)
+            _settle(delivery, Delivery.State.SKIPPED, reason, outcome=outcome)
+
+
+def _count_deferred(notice: Notice) -> None:
+    """Quiet hours hold the whole notice: counted on each channel not settled yet (without
+    making its Delivery rows, which the first run after the quiet hours makes)."""
+    settled = set(notice.deliveries.exclude(state=Delivery.State.QUEUED).values_list("channel", flat=True))
+    for channel in settings.NOTICE_CHANNELS:
+        if channel not in settled:
+            count_delivery(channel=channel, outcome="deferred_quiet_hours")
 
 
 def _sent_today(notice: Notice, now: datetime) -> int:

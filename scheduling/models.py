@@ -112,7 +112,7 @@ class Patient(models.Model):
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # What the spelling-tolerant search compares words with (scheduling.patient_search): kept by
-    # the database, with a trigram (GIN) index on PostgreSQL (migration 0005).
+    # the database, with a trigram (GiST) index on PostgreSQL with pg_trgm (migration 0007).
     search_text = models.GeneratedField(
         expression=Lower(Concat("name", Value(" "), "guardian_name", Value(" "), "locality")),
         output_field=models.TextField(), db_persist=True,

@@ -4,15 +4,18 @@
 - Digits: the phone (exact on the last 10 digits, or a part of it while still typing) or the UHID;
   letters and digits ("CGH/26/0012"): the UHID.
 - Words: the name, father's/husband's name and village, by trigram word similarity on
-  PostgreSQL (pg_trgm, a GiST index from migration 0005, nearest first), so "Raju Parsad" finds "Raju Prasad". Other
-  databases (SQLite, the no-configuration default) take a simpler road: rows sharing a word's
-  first letters, ranked in Python by difflib's similarity ratio.
+  PostgreSQL (pg_trgm, a GiST index from migration 0007, nearest first), so "Raju Parsad" finds "Raju Prasad". Other
+  databases (SQLite, the no-configuration default), and a PostgreSQL without pg_trgm (pgserver's
+  embedded one), take a simpler road: rows sharing a word's first letters, ranked in Python by
+  difflib's similarity ratio. It forgives misspellings too, but ranks up to FALLBACK_CANDIDATES
+  rows in Python per search: slower on a big registry.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 
 from django.db import connections
 from django.db.models import Case, FloatField, IntegerField, Q, QuerySet, Value, When
@@ -31,7 +34,7 @@ FALLBACK_MIN_RATIO = 0.6
 
 def search_patients(queryset: QuerySet, text: str, *, fuzzy: str | None = None) -> QuerySet:
     """The patients matching `text`, best first. `fuzzy` picks the free-text matcher: "trigram"
-    (PostgreSQL) or "fallback"; by default the database's own."""
+    (PostgreSQL with pg_trgm) or "fallback"; by default the database's own."""
     value = " ".join((text or "").split())[:100]
     if not value:
         return queryset.none()
@@ -46,10 +49,28 @@ def search_patients(queryset: QuerySet, text: str, *, fuzzy: str | None = None) 
         return queryset.filter(_phone_match(digits) | by_number).order_by("name")
     if any(c.isdigit() for c in value):  # names have no digits: a UHID such as "CGH/26/0012"
         return queryset.filter(by_number | Q(hospital_number__istartswith=value)).order_by("hospital_number")
-    fuzzy = fuzzy or ("trigram" if connections[queryset.db].vendor == "postgresql" else "fallback")
+    fuzzy = fuzzy or ("trigram" if has_trigram(queryset.db) else "fallback")
     if fuzzy == "trigram":
         return _trigram_search(queryset, value)
     return _fallback_search(queryset, value)
+
+
+_has_trigram: dict[tuple, bool] = {}
+
+
+def has_trigram(alias: str) -> bool:
+    """Whether the database has pg_trgm (migration 0007 installs it where PostgreSQL ships it).
+    Asked once per database a process uses, not per search: extensions come with migrate, which
+    runs before the processes start."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return False
+    database = tuple(connection.settings_dict.get(key) for key in ("HOST", "PORT", "NAME"))
+    if database not in _has_trigram:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')")
+            _has_trigram[database] = cursor.fetchone()[0]
+    return _has_trigram[database]
 
 
 def _phone_match(digits: str) -> Q:
@@ -63,7 +84,7 @@ def _phone_match(digits: str) -> Q:
 
 def _trigram_search(queryset, value):
     """The query's words against search_text (name, father's name and village) by pg_trgm's
-    word similarity, nearest first through the GiST index (migration 0005), which stops after
+    word similarity, nearest first through the GiST index (migration 0007), which stops after
     the rows asked for. `rank` is the word similarity (0 to 1); equally near rows come in no
     particular order (a father's name can be as near as a patient's own)."""
     from django.contrib.postgres.search import TrigramWordDistance
@@ -82,17 +103,23 @@ def _trigram_search(queryset, value):
 def similarity(query: str, text: str) -> float:
     """How alike a query is to a field, 0 to 1: the best difflib ratio of the query against the
     whole text or any run of as many words (so "Raju" is alike to "Raju Prasad")."""
-    query, words = query.lower(), text.lower().split()
-    if not words:
+    query_words, words = _words(query), _words(text)
+    if not query_words or not words:
         return 0.0
-    n = len(query.split())
+    query, n = " ".join(query_words), len(query_words)
     runs = {" ".join(words[i:i + n]) for i in range(max(1, len(words) - n + 1))} | {" ".join(words)}
     return max(difflib.SequenceMatcher(None, query, run).ratio() for run in runs)
 
 
+def _words(text: str) -> list[str]:
+    """The words of a text, in lower case. Punctuation and symbols part words as they do for
+    pg_trgm ("<b>Raju</b>", "Ram-Prasad"); marks (Devanagari's vowel signs) stay in theirs."""
+    return "".join(" " if unicodedata.category(c)[0] in "PS" else c for c in text.lower()).split()
+
+
 def _fallback_search(queryset, value):
     near = Q(pk__in=[])
-    for word in value.split():
+    for word in _words(value):
         for field in TEXT_FIELDS:
             near |= Q(**{f"{field}__icontains": word[:3]})
     scored = []

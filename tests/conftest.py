@@ -82,6 +82,19 @@ def api(staff_user):
     return client
 
 
+@pytest.fixture
+def metrics_on(settings):
+    """/metrics on, with the scrape token of tests/prometheus.py and django-prometheus's middleware."""
+    from tests.prometheus import TOKEN
+
+    settings.METRICS_TOKEN = TOKEN
+    settings.MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *settings.MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     from tests.services import ensure_redis_url

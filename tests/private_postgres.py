@@ -1,7 +1,8 @@
 """A PostgreSQL cluster of the test's own, in a temp dir, on a free TCP port: for tests that stop
 and start the database (never the shared server other people's tests use). The server binaries
 are the machine's own PostgreSQL when it has one (with its contrib extensions: pg_trgm), else
-those of the pgserver package (requirements/dev.txt)."""
+those of the pgserver package (requirements/dev.txt), which has no pg_trgm; `pgserver_binaries=True`
+takes pgserver's anyway, to test what a machine without PostgreSQL runs."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pgserver
 from pgserver.utils import ensure_user_exists
 
+ROOT = Path(__file__).resolve().parent.parent
 INSTALL = Path(pgserver.__file__).parent / "pginstall"
 SYSTEM_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)), None)
 # PostgreSQL refuses to run as root: then it runs as pgserver's own system user, as pgserver does.
@@ -27,17 +30,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def manage(env, *args, code=None) -> str:
+    """The app's manage.py (or a script, `code`) in a process of its own, with `env` (its
+    DATABASE_URL the private cluster's): what it printed."""
+    command = [sys.executable, "-c", code] if code else [sys.executable, "manage.py", *args]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr  # a failed migrate shows its traceback
+    return done.stdout
+
+
 class PrivatePostgres:
-    def __init__(self):
+    def __init__(self, *, pgserver_binaries: bool = False):
         self.directory = Path(tempfile.mkdtemp(prefix="opdq-private-pg-"))
         self.data = self.directory / "data"
         self.log = self.directory / "postgres.log"
         self.port = free_port()
-        self.bin = SYSTEM_BIN.parent if SYSTEM_BIN else INSTALL / "bin"
+        system_bin = None if pgserver_binaries else SYSTEM_BIN
+        self.bin = system_bin.parent if system_bin else INSTALL / "bin"
         if SYSTEM_USER:
             ensure_user_exists(SYSTEM_USER)
             shutil.chown(self.directory, SYSTEM_USER)
-        if SYSTEM_USER and not SYSTEM_BIN:
+        if SYSTEM_USER and not system_bin:
             # That user may not enter the virtualenv (a CI clone can be a 0700 directory): the
             # server runs from a copy of the binaries in its own directory.
             # The binaries find their libraries at ../../../pgserver.libs: keep that layout.

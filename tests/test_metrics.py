@@ -9,33 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from queues.models import Display
 from queues.routing import websocket_urlpatterns
-
-TOKEN = "scrape-token-for-tests"
-
-
-@pytest.fixture
-def metrics_on(settings):
-    settings.METRICS_TOKEN = TOKEN
-    settings.MIDDLEWARE = [
-        "django_prometheus.middleware.PrometheusBeforeMiddleware",
-        *settings.MIDDLEWARE,
-        "django_prometheus.middleware.PrometheusAfterMiddleware",
-    ]
-
-
-def scrape(client) -> dict:
-    """{(name, frozenset(labels)): value} of one scrape."""
-    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert response.status_code == 200
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.content.decode())
-        for sample in family.samples
-    }
-
-
-def value(samples: dict, name: str, **labels) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
+from tests.prometheus import TOKEN, scrape, value
 
 
 def book(api, slot, patient):

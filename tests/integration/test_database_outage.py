@@ -6,8 +6,6 @@ The database is a private cluster started by this test (tests/private_postgres.p
 machine's shared server."""
 
 import json
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -17,7 +15,7 @@ import psycopg
 import pytest
 
 from bench.push_latency import ROOT, start_web, stop_web, web_env
-from tests.private_postgres import PrivatePostgres, free_port
+from tests.private_postgres import PrivatePostgres, free_port, manage
 
 SETUP = """
 import json, django
@@ -42,11 +40,6 @@ session.create()
 print(json.dumps({"slot": str(slot.pk), "patients": patients, "key": Token.objects.create(user=desk).key,
                   "session": session.session_key}))
 """
-
-
-def manage(env, *args, code=None):
-    command = [sys.executable, "-c", code] if code else [sys.executable, "manage.py", *args]
-    return subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
 
 
 class Load:
