@@ -716,6 +716,8 @@ def main(argv=None) -> int:
                              "Python running, not threads waiting on sockets or locks)")
     parser.add_argument("--no-pyspy", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print, do not write docs/benchmarks.md")
+    parser.add_argument("--web", default="", help="serve ours with this command instead of the Procfile's web: "
+                        "line (to weigh another server; implies --no-write)")
     args = parser.parse_args(argv)
     conns_list = [int(c) for c in args.conns.split(",") if c.strip()]
     started = time.monotonic()
@@ -751,7 +753,8 @@ def main(argv=None) -> int:
     loads = [common.loadavg()]
     notes = []
 
-    ours_cmd = procfile_web()
+    ours_cmd = args.web or procfile_web()
+    args.no_write = args.no_write or bool(args.web)
     ours_env = dict(os.environ, **common.BENCH_ENV)
     ours_env.update(DATABASE_URL=ours_url, REDIS_URL=OURS_REDIS, ALLOWED_HOSTS="127.0.0.1",
                     PATH=f"{OUR_VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", VIRTUAL_ENV=str(OUR_VENV_BIN.parent))

@@ -27,7 +27,18 @@ from queues.routing import websocket_urlpatterns  # noqa: E402
 
 forget_this_process_at_exit()
 
-http = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
+wsgi_bridge = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
+
+
+async def http(scope, receive, send):
+    """HTTP into the WSGI bridge. a2wsgi reads the body with run_coroutine_threadsafe, which
+    needs a coroutine: some servers' `receive` (granian's) returns another awaitable."""
+
+    async def receive_coroutine():
+        return await receive()
+
+    await wsgi_bridge(scope, receive_coroutine, send)
+
 
 application = ProtocolTypeRouter(
     {
