@@ -18,10 +18,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from config.ids import is_uuid
-from config.permissions import DoctorQueueAccess, SlotActions, TokenActions, UsesDesk, ViewsReports
+from config.permissions import UsesDesk, ViewsReports
 from idempotency.api import IdempotentPosts
 from queues import allocation, patient_status, reports, selectors
 from queues.models import Token, WaitingListEntry
+from queues.permissions import DoctorQueueAccess, SlotActions, TokenActions
 from scheduling import slots
 from scheduling.dates import validate_day, window_message
 from scheduling.models import MAX_DELAY_MINUTES, MAX_SLOT_CAPACITY, Department, Doctor, Slot
