@@ -3,8 +3,9 @@ percentiles, and writing one marked section of docs/benchmarks.md.
 
 The database: the server named by DATABASE_URL when that is PostgreSQL, else the machine's
 PostgreSQL at 127.0.0.1:5432 (user postgres), else an embedded pgserver (tests/services.py). On
-that server a dedicated database `opdq_bench` is created, migrated and dropped at the end; the
-database DATABASE_URL itself names is never written to.
+that server a dedicated database (`opdq_bench`, or a bench's own name) is created, migrated and
+dropped at the end; the database DATABASE_URL itself names is never written to. `open_bench` does
+that whole set-up for the benches that measure in their own process.
 """
 
 from __future__ import annotations
@@ -86,21 +87,21 @@ def conninfo(url: str) -> dict:
     return {k: v for k, v in info.items() if v not in (None, "")}
 
 
-def create_bench_database(admin_url: str) -> str:
-    """Create an empty `opdq_bench` next to admin_url's database; dropped again at exit."""
+def create_bench_database(admin_url: str, name: str = BENCH_DB) -> str:
+    """Create an empty database `name` next to admin_url's database; dropped again at exit."""
     with psycopg.connect(**conninfo(admin_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    atexit.register(drop_bench_database, admin_url)
-    return with_database(admin_url, BENCH_DB)
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    atexit.register(drop_bench_database, admin_url, name)
+    return with_database(admin_url, name)
 
 
-def drop_bench_database(admin_url: str) -> None:
+def drop_bench_database(admin_url: str, name: str = BENCH_DB) -> None:
     try:
         with psycopg.connect(**conninfo(admin_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     except psycopg.Error as exc:
-        print(f"could not drop {BENCH_DB}: {exc}", file=sys.stderr)
+        print(f"could not drop {name}: {exc}", file=sys.stderr)
 
 
 def setup_django(database_url: str, **extra_env: str) -> None:
@@ -115,6 +116,19 @@ def setup_django(database_url: str, **extra_env: str) -> None:
     django.setup()
 
 
+def open_bench(module: str, *, name: str = BENCH_DB, **extra_env: str) -> tuple[str, dict]:
+    """The set-up every in-process bench shares: find a server, create the bench database `name`
+    on it, point Django at it, migrate. Returns (its URL, the machine's facts for the report)."""
+    admin_url, source = find_server()
+    database_url = create_bench_database(admin_url, name)
+    setup_django(database_url, **extra_env)
+    from django.core.management import call_command
+
+    print(f"bench database {name} on {source}; migrating", flush=True)
+    call_command("migrate", verbosity=0, interactive=False)
+    return database_url, machine(database_url, source, module)
+
+
 # --- the machine ----------------------------------------------------------------------------------
 
 
@@ -122,7 +136,8 @@ def loadavg() -> str:
     return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def machine(database_url: str, source: str) -> dict:
+def machine(database_url: str, source: str, module: str) -> dict:
+    """Facts about this run for a report; `module` (bench.x) names the command that ran it."""
     cpu = platform.processor() or "unknown"
     try:
         found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
@@ -152,7 +167,7 @@ def machine(database_url: str, source: str) -> dict:
         "python": platform.python_version(),
         "commit": commit or "?",
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", "bench.bookings", *sys.argv[1:]]),
+        "command": " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", module, *sys.argv[1:]]),
     }
 
 

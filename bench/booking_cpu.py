@@ -31,14 +31,7 @@ LONG_DAY = 300
 
 
 def main() -> None:
-    admin_url, source = common.find_server()
-    database_url = common.create_bench_database(admin_url)
-    common.setup_django(database_url, REDIS_URL="")
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    info = common.machine(database_url, source)
-    info["command"] = f"{sys.executable.rsplit('/', 1)[-1]} -m bench.booking_cpu"
+    _, info = common.open_bench("bench.booking_cpu", REDIS_URL="")
     book = booker()
     rows = [measure_spread(book), measure_long_day(book)]
     common.publish("booking-cpu", report(info, rows))

@@ -829,17 +829,10 @@ def main(argv=None) -> int:
     levels = [int(w) for w in args.workers.split(",") if w.strip() and w.strip() != "none"]
     started = time.monotonic()
 
-    admin_url, source = common.find_server()
-    database_url = common.create_bench_database(admin_url)
-    common.setup_django(database_url)
-    from django.core.management import call_command
+    database_url, info = common.open_bench("bench.bookings")
+    from django.conf import settings
 
     from queues.models import Token
-
-    print(f"bench database {common.BENCH_DB} on {source}; migrating", flush=True)
-    call_command("migrate", verbosity=0, interactive=False)
-    info = common.machine(database_url, source)
-    from django.conf import settings
 
     info["channel_layer"] = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
     info["coalesce_ms"] = getattr(settings, "LIVE_PUSH_COALESCE_MS", "unset")

@@ -16,7 +16,6 @@ to DATABASE_URL's (see bench/_common.py), migrated and dropped. Results replace 
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
 import os
 import statistics
@@ -24,8 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-
-import psycopg
 
 from bench import _common as common
 
@@ -132,23 +129,14 @@ def main(argv=None) -> int:
         return 0
 
     admin, source = common.find_server()
-    url = common.with_database(admin, DB_NAME)
-    with psycopg.connect(**common.conninfo(admin), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-    def drop():
-        with psycopg.connect(**common.conninfo(admin), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-    atexit.register(drop)
+    url = common.create_bench_database(admin, DB_NAME)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=common.ROOT,
                    env={**os.environ, **common.BENCH_ENV, "DATABASE_URL": url}, check=True)
     results: dict[str, list[dict]] = {mode: [] for mode in MODES}
     for _ in range(args.rounds):
         for mode in MODES:
             results[mode].append(run_child(url, mode, args.requests))
-    facts = common.machine(url, source)
+    facts = common.machine(url, source, "bench.metrics_overhead")
     cpu = {mode: statistics.median(r["cpu_ms"] for r in runs) for mode, runs in results.items()}
     wall = {mode: statistics.median(r["wall_ms"] for r in runs) for mode, runs in results.items()}
     body = f"""## Cost of the Prometheus metrics per booking

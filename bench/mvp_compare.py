@@ -126,22 +126,6 @@ def ensure_pyspy() -> str | None:
 # --- databases ------------------------------------------------------------------------------------
 
 
-def create_database(admin_url: str, name: str) -> str:
-    with psycopg.connect(**common.conninfo(admin_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    atexit.register(drop_database, admin_url, name)
-    return common.with_database(admin_url, name)
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    try:
-        with psycopg.connect(**common.conninfo(admin_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    except psycopg.Error as exc:
-        print(f"could not drop {name}: {exc}", file=sys.stderr)
-
-
 # --- CPU from /proc -------------------------------------------------------------------------------
 
 
@@ -725,8 +709,8 @@ def main(argv=None) -> int:
     wrk = ensure_wrk()
     mvp_freeze = ensure_mvp_venv()
     admin_url, source = common.find_server()
-    ours_url = create_database(admin_url, OURS_DB)
-    mvp_url = create_database(admin_url, MVP_DB)
+    ours_url = common.create_bench_database(admin_url, OURS_DB)
+    mvp_url = common.create_bench_database(admin_url, MVP_DB)
     common.setup_django(ours_url, REDIS_URL=OURS_REDIS)
     from django.core.management import call_command
     from django.db import connections
@@ -748,8 +732,7 @@ def main(argv=None) -> int:
         if done.returncode:
             raise SystemExit(f"MVP {' '.join(step)} failed: {done.stderr[-1500:]}")
 
-    info = common.machine(ours_url, source)
-    info["command"] = " ".join(shlex.quote(a) for a in ["python", "-m", "bench.mvp_compare", *sys.argv[1:]])
+    info = common.machine(ours_url, source, "bench.mvp_compare")
     loads = [common.loadavg()]
     notes = []
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bench import _common as common
+from tests.webserver import free_port, wait_for_port
 
 BURST = int(os.environ.get("NOTICE_BENCH_BURST", "400"))
 PACED = int(os.environ.get("NOTICE_BENCH_PACED", "150"))
@@ -37,12 +37,6 @@ RATE = float(os.environ.get("NOTICE_BENCH_RATE", "10"))
 CONCURRENCY = int(os.environ.get("NOTICE_BENCH_CONCURRENCY", "2"))
 WAIT_SECONDS = 120  # every notice must arrive within this
 BENCH_DB = "opdq_notices_bench"  # its own database: other benches may run at the same time
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Gateway:
@@ -80,35 +74,11 @@ def start_redis() -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"redis://127.0.0.1:{port}/0"
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
-
-
-def create_database(admin_url: str) -> str:
-    import atexit
-
-    import psycopg
-
-    def drop():
-        with psycopg.connect(**common.conninfo(admin_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-    drop()
-    with psycopg.connect(**common.conninfo(admin_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    atexit.register(drop)
-    return common.with_database(admin_url, BENCH_DB)
+    wait_for_port(port, proc, "redis-server", timeout=10)
+    return proc, f"redis://127.0.0.1:{port}/0"
 
 
 def main() -> None:
-    admin_url, source = common.find_server()
-    database_url = create_database(admin_url)
     redis, broker = start_redis()
     gateway = Gateway()
     kinds = ["BOOKED", "WAITLISTED", "NEAR", "CALLED", "DELAYED", "PROMOTED", "SLOT_CANCELLED", "REMINDER", "NO_SHOW"]
@@ -118,10 +88,7 @@ def main() -> None:
         "NOTICE_MAX_PER_TOKEN_PER_DAY": "100", "LIVE_PUSH_COALESCE_MS": "0",
         "NOTICE_DLT_TEMPLATES": ",".join(f"{k}=1107160000000000{n:03d}" for n, k in enumerate(kinds)),
     }
-    common.setup_django(database_url, **env)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+    _, info = common.open_bench("bench.notices", name=BENCH_DB, **env)
     worker = None
     try:
         burst = run(gateway, BURST, rate=None, before_waiting=lambda: start_worker())  # queued first, then drained
@@ -133,8 +100,6 @@ def main() -> None:
             worker.wait(timeout=20)
         redis.terminate()
         redis.wait(timeout=10)
-    info = common.machine(database_url, source)
-    info["command"] = f"{sys.executable.rsplit('/', 1)[-1]} -m bench.notices"
     body = report(info, burst, paced)
     common.write_section("notices", body)
     print(body)

@@ -11,7 +11,6 @@ goal is under 50 ms at p95. Results replace the `patient-search` section of docs
 from __future__ import annotations
 
 import random
-import sys
 import time
 
 from bench import _common as common
@@ -39,14 +38,7 @@ QUERIES = [
 
 
 def main() -> None:
-    admin_url, source = common.find_server()
-    database_url = common.create_bench_database(admin_url)
-    common.setup_django(database_url, REDIS_URL="")
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    info = common.machine(database_url, source)
-    info["command"] = f"{sys.executable.rsplit('/', 1)[-1]} -m bench.patient_search"
+    _, info = common.open_bench("bench.patient_search", REDIS_URL="")
     phone = build_registry()
     rows = [(label, text or phone, *measure(text or phone)) for label, text in QUERIES]
     common.publish("patient-search", report(info, rows))

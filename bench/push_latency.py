@@ -1,9 +1,9 @@
 """Push latency: time from a booking's commit to each waiting-room board receiving it.
 
 `python -m bench.push_latency` (run by `make bench`). Two web processes (uvicorn, config.asgi,
-LIVE_PUSH_COALESCE_MS as configured: 40 ms by default) on one PostgreSQL and one Redis:
-DATABASE_URL / REDIS_URL when set, else the machine's servers on 127.0.0.1 (a database
-`opdq_push_bench` created and dropped here, Redis db 9; nothing is flushed).
+LIVE_PUSH_COALESCE_MS as configured: 40 ms by default) on one PostgreSQL and one Redis: a database
+`opdq_push_bench` created and dropped here on the server bench/_common.py finds (DATABASE_URL's,
+else 127.0.0.1's), and REDIS_URL, else Redis db 9 on 127.0.0.1 (nothing is flushed).
 
 For each size (50, 200, 500 boards) a client process (uvloop) opens the boards, split evenly over
 the two web processes, plus one desk socket and one doctor-page socket (a logged-in session);
@@ -23,81 +23,20 @@ import asyncio
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import _common as common
+from tests.webserver import ROOT, open_socket, raise_fd_limit, start_web, stop_web, web_env
+
 PORTS = (8440, 8441)
 SIZES = [int(n) for n in os.environ.get("PUSH_BENCH_SIZES", "50,200,500").split(",")]
 BOOKINGS = int(os.environ.get("PUSH_BENCH_BOOKINGS", "20"))
 BENCH_DB = "opdq_push_bench"
-START, END = "<!-- push-latency:start -->", "<!-- push-latency:end -->"
 WARMUP = 1  # bookings per size not counted
 RECEIVE_TIMEOUT = 30  # seconds a booking may take to reach every board
-
-
-def raise_fd_limit() -> None:
-    """Sockets are file descriptors: 500 boards need more than a 1024 soft limit allows."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = hard if hard != resource.RLIM_INFINITY else 65536
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, 65536), hard))
-
-
-# --- servers ----------------------------------------------------------------------------------
-
-
-def start_web(port: int, env: dict) -> subprocess.Popen:
-    """Serve config.asgi with uvicorn on 127.0.0.1:port; returns once it accepts connections."""
-    import socket
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--lifespan", "off", *os.environ.get("PUSH_BENCH_UVICORN_ARGS", "").split()],
-        cwd=ROOT, env=env, preexec_fn=raise_fd_limit,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn on port {port} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"uvicorn on port {port} did not start")
-
-
-def stop_web(procs) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def web_env(database_url: str, redis_url: str) -> dict:
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, DJANGO_SETTINGS_MODULE="config.settings",
-               DEBUG="1", ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING",
-               API_THROTTLE_RATE="off")
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    return env
-
-
-async def open_socket(port: int, path: str, headers: dict | None = None):
-    import websockets
-
-    return await websockets.connect(
-        f"ws://127.0.0.1:{port}{path}", origin=f"http://127.0.0.1:{port}", additional_headers=headers,
-        max_size=2**22, open_timeout=60,
-    )
 
 
 # --- the client process: boards, a desk and a doctor page ----------------------------------------
@@ -173,10 +112,10 @@ def _setup():
     from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
-    from tests.integration.staff import make_staff
 
     from queues.models import Display
     from scheduling.models import Department, Doctor, Patient, Slot
+    from tests.staff import make_staff
 
     call_command("migrate", verbosity=0)
     dept = Department.objects.create(name=f"Bench {time.time_ns()}")
@@ -263,33 +202,17 @@ def _bench(doctor, display, slot, patients, cookie) -> list[dict]:
     return results
 
 
-def _machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else platform.machine()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{model}, {os.cpu_count()} CPUs, load average {load} (1/5/15 min) at the end of the run"
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip() or "?"
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-
-
-def _write(results: list[dict], layer: str, *, coalesce_ms: int, seconds: float, load_at_start: str) -> None:
+def _write(results: list[dict], layer: str, *, facts: dict, coalesce_ms: int, seconds: float,
+           load_at_start: str) -> None:
     if os.environ.get("PUSH_BENCH_WRITE", "1") == "0":
         return
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    machine = f"{facts['cpu']}, {facts['cpus']} CPUs, load average {common.loadavg()} (1/5/15 min) at the end of the run"
     lines = [
-        START,
         "## Push latency (commit to board)",
         "",
         f"`make bench` → `.venv/bin/python -m bench.push_latency`, {time.strftime('%Y-%m-%d %H:%M %Z')}, commit "
-        f"`{_commit()}`, {seconds:.0f} s in all.",
-        f"Machine: {_machine()} (load average {load_at_start} at the start); Python {platform.python_version()}.",
+        f"`{facts['commit']}`, {seconds:.0f} s in all.",
+        f"Machine: {machine} (load average {load_at_start} at the start); Python {platform.python_version()}.",
         f"Two uvicorn web processes on PostgreSQL + Redis ({layer}); LIVE_PUSH_COALESCE_MS={coalesce_ms}"
         f"{' (the default)' if coalesce_ms == 40 else ''}.",
         f"Boards split evenly over the two processes, plus one desk and one doctor-page socket; {BOOKINGS} bookings",
@@ -303,13 +226,8 @@ def _write(results: list[dict], layer: str, *, coalesce_ms: int, seconds: float,
     for r in results:
         lines.append(f"| {r['boards']} | {r['messages']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
                      f"{r['max']:.1f} | {r['first']:.1f} | {r['spread']:.1f} | {r['connect_s']:.1f} |")
-    lines += ["", *WHERE_THE_TIME_GOES, END]
-    block = "\n".join(lines)
-    if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    lines += ["", *WHERE_THE_TIME_GOES]
+    common.write_section("push-latency", "\n".join(lines))
 
 
 WHERE_THE_TIME_GOES = [
@@ -332,35 +250,10 @@ WHERE_THE_TIME_GOES = [
 ]
 
 
-def _services() -> tuple[str, str, str | None]:
-    """DATABASE_URL / REDIS_URL, else the machine's servers: a fresh database of our own (returned
-    third, to drop) and Redis db 9."""
-    database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    own_db = None
-    if not database_url:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        own_db = BENCH_DB
-        database_url = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
-    return database_url, redis_url or "redis://127.0.0.1:6379/9", own_db
-
-
-def _drop(own_db: str | None) -> None:
-    if own_db:
-        import psycopg
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {own_db} WITH (FORCE)")
-
-
 def main() -> None:
-    sys.path.insert(0, str(ROOT))
-    database_url, redis_url, own_db = _services()
+    admin_url, source = common.find_server()
+    database_url = common.create_bench_database(admin_url, BENCH_DB)  # dropped at exit
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/9"
     os.environ.update(DATABASE_URL=database_url, REDIS_URL=redis_url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -371,16 +264,17 @@ def main() -> None:
 
     layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
     started = time.monotonic()
-    load_at_start = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_at_start = common.loadavg()
+    facts = common.machine(database_url, source, "bench.push_latency")
     procs = []
     try:
         doctor, slot, display, patients, cookie = _setup()
-        procs = [start_web(port, web_env(database_url, redis_url)) for port in PORTS]
+        uvicorn_args = tuple(os.environ.get("PUSH_BENCH_UVICORN_ARGS", "").split())
+        procs = [start_web(port, web_env(database_url, redis_url), uvicorn_args=uvicorn_args) for port in PORTS]
         results = _bench(doctor, display, slot, patients, cookie)
     finally:
         stop_web(procs)
-        _drop(own_db)
-    _write(results, layer, coalesce_ms=settings.LIVE_PUSH_COALESCE_MS, seconds=time.monotonic() - started,
+    _write(results, layer, facts=facts, coalesce_ms=settings.LIVE_PUSH_COALESCE_MS, seconds=time.monotonic() - started,
            load_at_start=load_at_start)
 
 

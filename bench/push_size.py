@@ -14,7 +14,6 @@ Results replace the `push-size` section of docs/benchmarks.md.
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from datetime import timedelta
 
@@ -25,14 +24,7 @@ PER_SLOT = QUEUED // 3
 
 
 def main() -> None:
-    admin_url, source = common.find_server()
-    database_url = common.create_bench_database(admin_url)
-    common.setup_django(database_url, LIVE_PUSH_COALESCE_MS="0", REDIS_URL="")
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    info = common.machine(database_url, source)
-    info["command"] = f"{sys.executable.rsplit('/', 1)[-1]} -m bench.push_size"
+    _, info = common.open_bench("bench.push_size", LIVE_PUSH_COALESCE_MS="0", REDIS_URL="")
     rows, full = measure()
     common.write_section("push-size", report(info, rows, full))
     print(report(info, rows, full))

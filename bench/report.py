@@ -1,10 +1,10 @@
 """Benchmark: render the daily report for a day of 20,000 tokens (`make bench` runs it as
 `python -m bench.report`).
 
-Builds the day in a throwaway PostgreSQL database `opdq_report_bench` (on the server DATABASE_URL
-names when it is PostgreSQL, else the machine's at 127.0.0.1:5432), renders the page, the API and
-the two CSVs through Django's test client with DEBUG off, and writes the timings and query counts
-between the markers <!-- report:start --> and <!-- report:end --> of docs/benchmarks.md.
+Builds the day in a throwaway PostgreSQL database `opdq_report_bench` (on the server bench/_common.py
+finds: DATABASE_URL's when it is PostgreSQL, else the machine's at 127.0.0.1:5432), renders the page,
+the API and the two CSVs through Django's test client with DEBUG off, and writes the timings and
+query counts between the markers <!-- report:start --> and <!-- report:end --> of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -15,37 +15,14 @@ import statistics
 import sys
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-import psycopg
+from bench import _common as common
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- report:start -->", "<!-- report:end -->"
 DB_NAME = "opdq_report_bench"
 DAY = date(2026, 3, 10)
 DOCTORS, TOKENS = 20, 20_000
 RUNS = 10
-
-
-def admin_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if urlsplit(url).scheme in {"postgres", "postgresql"}:
-        return url
-    return "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def recreate(url: str, drop_only: bool = False) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
 def build_day():
@@ -121,63 +98,42 @@ def measure(client, url: str) -> dict:
             "min": min(times), "bytes": len(response.content)}
 
 
-def write_section(text: str) -> None:
-    old = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    block = f"{START}\n{text.strip()}\n{END}"
-    if START in old and END in old:
-        new = old[: old.index(START)] + block + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    DOCS.write_text(new)
-
-
 def main() -> None:
-    admin = admin_url()
-    recreate(admin)
-    os.environ.update({
-        "DATABASE_URL": with_database(admin, DB_NAME), "DEBUG": "0", "TIME_ZONE": "Asia/Kolkata",
-        "SECRET_KEY": "report-bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING",
-    })
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    try:
-        import django
+    admin, _ = common.find_server()
+    url = common.create_bench_database(admin, DB_NAME)  # dropped at exit
+    common.setup_django(url, TIME_ZONE="Asia/Kolkata", ALLOWED_HOSTS="testserver")
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection, connections
+    from django.test import Client, override_settings
 
-        django.setup()
-        from django.contrib.auth import get_user_model
-        from django.core.management import call_command
-        from django.db import connection, connections
-        from django.test import Client, override_settings
-
-        # DEBUG off, but without `collectstatic`: plain static URLs instead of the manifest.
-        override_settings(STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }).enable()
-        call_command("migrate", verbosity=0)
-        began = time.perf_counter()
-        build_day()
-        built = time.perf_counter() - began
-        client = Client()
-        client.force_login(get_user_model().objects.create_superuser("bench", password="bench-pass-123"))
-        results = [
-            measure(client, f"/reports/daily/?date={DAY}"),
-            measure(client, f"/api/v1/reports/daily/?date={DAY}"),
-            measure(client, f"/reports/daily/doctors.csv?date={DAY}"),
-            measure(client, f"/reports/daily/tokens.csv?date={DAY}"),
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            pg_version = cursor.fetchone()[0]
-        connections.close_all()
-    finally:
-        recreate(admin, drop_only=True)
+    # DEBUG off, but without `collectstatic`: plain static URLs instead of the manifest.
+    override_settings(STORAGES={
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }).enable()
+    call_command("migrate", verbosity=0)
+    began = time.perf_counter()
+    build_day()
+    built = time.perf_counter() - began
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("bench", password="bench-pass-123"))
+    results = [
+        measure(client, f"/reports/daily/?date={DAY}"),
+        measure(client, f"/api/v1/reports/daily/?date={DAY}"),
+        measure(client, f"/reports/daily/doctors.csv?date={DAY}"),
+        measure(client, f"/reports/daily/tokens.csv?date={DAY}"),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    connections.close_all()
 
     rows = "\n".join(
         f"| `{r['url']}` | {r['queries']} | {r['median']:.0f} | {r['min']:.0f} | {r['max']:.0f} | {r['bytes'] / 1024:.0f} KiB |"
         for r in results
     )
-    write_section(f"""
+    common.write_section("report", f"""
 ## Daily report: a day of {TOKENS:,} tokens
 
 {DOCTORS} doctors, {2 * DOCTORS} slots, {TOKENS:,} tokens (70% completed, with check-in, call and completion

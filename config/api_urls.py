@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from notices import api as notices_api
-from queues import api as queue_api
+from queues.api import views as queue_api
 from scheduling import api as scheduling_api
 
 router = DefaultRouter()

@@ -1,13 +1,7 @@
 """The one locking allocation service: every change to a queue goes through here.
 
-Locking (see docs/architecture.md):
-1. `SELECT ... FOR UPDATE` on the slot row serialises everything that touches one slot.
-2. The doctor's day ledger (DoctorDay) row is locked next, when an operation hands out a token
-   number or must see the doctor's whole day (one booking per patient per doctor per day). On
-   PostgreSQL a booking takes both in one statement (`sql.lock_slot_and_day`).
-Always slot first, then ledger, and never two slots in one transaction: no deadlocks.
-Counts are taken inside the locks; database constraints are the backstop. On SQLite, whose
-transactions here start IMMEDIATE, every write transaction is serialised anyway.
+Every lock is taken through queues/locks.py (the slot's row, then its doctor's day ledger; see
+docs/architecture.md). Counts are taken inside the locks; database constraints are the backstop.
 
 Every change writes QueueEvent rows in the same transaction and schedules its broadcast for
 after commit; changes a patient is told about write their notice (queues/outbox.py) in that same
@@ -22,18 +16,17 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from queues import broadcast, categories, metrics, outbox, priority, selectors, sql, states
+from queues import broadcast, categories, locks, metrics, outbox, priority, selectors, sql, states
 from queues.errors import (
     AlreadyBooked,
     CapacityTooSmall,
     InvalidRequest,
     InvalidTransition,
     NobodyArrived,
-    SlotBusy,
     SlotClosed,
     SlotNotFound,
     TokenNotFound,
@@ -58,57 +51,11 @@ class BookingResult:
         return self.token is not None
 
 
-# --- locks ------------------------------------------------------------------------------------
-
-
-def _is_lock_failure(exc: OperationalError) -> bool:
-    sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
-    return sqlstate == "55P03" or "database is locked" in str(exc)
-
-
-@contextmanager
-def _transaction():
-    """An atomic block whose lock timeouts become SlotBusy (a clear "try again")."""
-    try:
-        with transaction.atomic():
-            yield
-    except OperationalError as exc:
-        if _is_lock_failure(exc):
-            raise SlotBusy() from exc
-        raise
-
-
-@contextmanager
-def _slot_locked(slot_id):
-    """A transaction holding the slot's row lock; yields the freshly read slot."""
-    with _transaction():
-        yield sql.select_slot_for_update(slot_id)
-
-
-@contextmanager
-def _slot_and_day_locked(slot_id):
-    """A transaction holding the slot's lock, then its doctor's day ledger with the day's next
-    token number taken (see `_lock_day`); yields (slot, ledger id, number). On PostgreSQL both
-    locks come in one statement, the slot's first: one round trip fewer on every booking."""
-    with _transaction():
-        if connection.vendor == "postgresql":
-            yield sql.lock_slot_and_day(slot_id)
-        else:
-            slot = sql.select_slot_for_update(slot_id)
-            yield (slot, *_lock_day(slot, take_number=True))
-
-
-def _lock_day(slot: Slot, *, take_number: bool = False) -> tuple[int, int]:
-    """Lock (creating it if need be) the ledger of the slot's doctor and day.
-
-    Returns (ledger id, last token number handed out). With take_number the counter also moves
-    on by one in the same statement, and the number returned is the caller's: a booking that
-    ends on the waiting list gives it back (`_give_back_number`), a refusal rolls it back.
-    """
-    return sql.lock_doctor_day(slot.doctor_id, slot.local_day, step=1 if take_number else 0)
+# --- numbers and lookups -------------------------------------------------------------------
 
 
 def _give_back_number(ledger_id: int) -> None:
+    """A booking that ends on the waiting list gives back the number it took with its locks."""
     DoctorDay.objects.filter(pk=ledger_id).update(last_token_number=F("last_token_number") - 1)
 
 
@@ -244,10 +191,11 @@ def book_token(*, slot_id, patient_id, category: str, booked_at: datetime | None
     now = timezone.now()
     booked_at = _validate_booked_at(booked_at, now)
     # Optimistic: the number is taken with the locks, since most bookings confirm.
-    with _slot_and_day_locked(slot_id) as (slot, ledger_id, number):
+    with locks.slot_and_day_locked(slot_id) as (slot, ledger_id, number):
         _ensure_open(slot, now)
         _refuse_booked_before_opening(booked_at, slot)
         state = sql.patient_state(slot, patient_id)
+        locks.after_check()
         _refuse_double_booking(state, slot, patient_id)
         if state["held"] < slot.max_capacity:
             token = _issue_token(
@@ -307,9 +255,10 @@ def insert_emergency(*, slot_id, patient_id, by=None) -> Token:
     """Put an emergency patient at the head of the doctor's queue, even over capacity."""
     now = timezone.now()
     emergency = categories.bookable(Category.EMERGENCY)
-    with _slot_and_day_locked(slot_id) as (slot, _, number):
+    with locks.slot_and_day_locked(slot_id) as (slot, _, number):
         _ensure_open(slot, now)
         state = sql.patient_state(slot, patient_id)
+        locks.after_check()
         _refuse_double_booking(state, slot, patient_id)
         token = _issue_token(
             slot=slot, number=number, patient_id=patient_id, category=emergency, booked_at=now,
@@ -327,8 +276,8 @@ def _token_locked(token_id):
     """A transaction holding the token's slot lock, then its doctor's day ledger (every change
     to a token is serialised with the doctor's whole day: "call next" and skip read it);
     yields (slot, token)."""
-    with _slot_locked(_token_slot_id(token_id)) as slot:
-        _lock_day(slot)
+    with locks.slot_locked(_token_slot_id(token_id)) as slot:
+        locks.day(slot.doctor_id, slot.local_day)
         token = Token.objects.select_related("patient").get(pk=token_id)
         if token.slot_id != slot.pk:  # moved between our two reads: cannot happen today, guard anyway
             raise TokenNotFound()
@@ -501,11 +450,12 @@ def call_next_for_doctor(*, doctor_id, day=None, by=None, slot_id=None) -> Token
     token change takes the ledger after its slot, so all of them are serialised with this."""
     now = timezone.now()
     day = day or timezone.localdate(now)
-    with _transaction():
-        sql.lock_doctor_day(doctor_id, day)
+    with locks.atomic():
+        locks.day(doctor_id, day)
         order = selectors.day_queue(doctor_id=doctor_id, day=day, now=now).order
         candidates = [t for t in order if slot_id is None or str(t.slot_id) == str(slot_id)]
         token = priority.next_to_call(candidates)
+        locks.after_check()
         if token is None:
             raise _nobody_to_call(candidates)
         completed = []
@@ -567,7 +517,7 @@ def _fill_free_places(slot: Slot, now: datetime, by=None) -> list[Token]:
     chosen = priority.serving_order(waiting, now)[:free]
     if not chosen:
         return []
-    ledger_id, last_number = _lock_day(slot)
+    ledger_id, last_number = locks.day(slot.doctor_id, slot.local_day)
     DoctorDay.objects.filter(pk=ledger_id).update(last_token_number=last_number + len(chosen))
     known = categories.all_by_code()
     promoted = []
@@ -591,7 +541,7 @@ def cancel_waiting_entry(*, entry_id, reason: str = "", by=None) -> WaitingListE
         slot_id = WaitingListEntry.objects.values_list("slot_id", flat=True).get(pk=entry_id)
     except (WaitingListEntry.DoesNotExist, ValueError, TypeError, ValidationError):
         raise WaitingEntryNotFound() from None
-    with _slot_locked(slot_id) as slot:
+    with locks.slot_locked(slot_id) as slot:
         entry = WaitingListEntry.objects.get(pk=entry_id)
         if entry.status != WaitingListEntry.Status.WAITING:
             raise InvalidTransition(f"This entry is already {entry.get_status_display().lower()}.")
@@ -616,7 +566,7 @@ def delay_slot(*, slot_id, delay_minutes: int, by=None) -> Slot:
         raise InvalidRequest(
             f"The delay must be between 0 and {MAX_DELAY_MINUTES} minutes (one day).", field="delay_minutes"
         )
-    with _slot_locked(slot_id) as slot:
+    with locks.slot_locked(slot_id) as slot:
         if slot.status == Slot.Status.CANCELLED:
             raise SlotClosed("This slot has been cancelled; a delay no longer applies.")
         before = {"delay_minutes": slot.delay_minutes, "status": slot.status}
@@ -664,7 +614,7 @@ def cancel_slot(*, slot_id, reason: str = "", by=None) -> SlotCancellation:
     """Cancel a slot and every booking in it; returns them so staff can rebook the patients."""
     now = timezone.now()
     reason = (reason or "").strip()[:200] or "Slot cancelled"
-    with _slot_locked(slot_id) as slot:
+    with locks.slot_locked(slot_id) as slot:
         if slot.status == Slot.Status.CANCELLED:
             raise SlotClosed("This slot is already cancelled.")
         before = {"status": slot.status}
@@ -706,7 +656,7 @@ def change_capacity(*, slot_id, max_capacity: int, by=None) -> Slot:
     if isinstance(max_capacity, bool) or not isinstance(max_capacity, int) or not 1 <= max_capacity <= MAX_SLOT_CAPACITY:
         raise InvalidRequest(f"A slot's capacity must be between 1 and {MAX_SLOT_CAPACITY}.", field="max_capacity")
     now = timezone.now()
-    with _slot_locked(slot_id) as slot:
+    with locks.slot_locked(slot_id) as slot:
         held = _held_places(slot)
         if max_capacity < held and max_capacity < slot.max_capacity:
             raise CapacityTooSmall(

@@ -143,12 +143,13 @@ def _lock_doctor_day_sql() -> str:
     return _ledger_upsert("VALUES (%s, %s, %s, 0)", "%s")
 
 
-def lock_doctor_day(doctor_id, day: date, *, step: int = 0) -> tuple[int, int]:
+def lock_doctor_day(doctor_id, day: date, *, step: int = 0, using=None) -> tuple[int, int]:
     """Lock (creating it if need be) the doctor's day ledger, moving its token counter on by
     `step`; returns (ledger id, last token number handed out). One upsert, which takes the row
-    lock whether it inserts or not."""
+    lock whether it inserts or not. `using`: another connection than the default one (the
+    race tests' unlocked control, queues.locks.disabled)."""
     doctor = DoctorDay._meta.get_field("doctor").get_db_prep_value(doctor_id, connection)
-    with connection.cursor() as cursor:
+    with (using or connection).cursor() as cursor:
         cursor.execute(_lock_doctor_day_sql(), [doctor, connection.ops.adapt_datefield_value(day), step, step])
         ledger_id, last_number = cursor.fetchone()
     return ledger_id, last_number

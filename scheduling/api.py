@@ -7,10 +7,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from config.permissions import ManagesSchedulesOrReads, PatientActions
 from idempotency.api import IdempotentPosts
 from scheduling import identity, patient_search, patients
 from scheduling.models import Department, Doctor, Patient
+from scheduling.permissions import ManagesSchedulesOrReads, PatientActions
 
 
 class DepartmentSerializer(serializers.ModelSerializer):

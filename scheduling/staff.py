@@ -26,7 +26,6 @@ User = get_user_model()
 MANAGE_STAFF = "auth.change_user"
 ROLE_NAMES = [role for role, _ in STAFF_ROLE_CHOICES]
 
-staff_required = role_required(MANAGE_STAFF)
 
 
 class StaffRefused(Exception):
@@ -118,7 +117,7 @@ def _editable_or_403(user_id: int):
 
 
 @require_GET
-@staff_required
+@role_required(MANAGE_STAFF)
 @vary_on_headers("HX-Request")
 def staff_list(request):
     """Staff logins (filter by role and active, search by name, sort, page through)."""
@@ -149,7 +148,7 @@ def _form_page(request, template, context):
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@role_required(MANAGE_STAFF)
 def staff_add(request):
     form = StaffCreateForm(request.POST or None)
     if _saved(form, lambda data: create_staff_login(
@@ -162,7 +161,7 @@ def staff_add(request):
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@role_required(MANAGE_STAFF)
 def staff_edit(request, user_id):
     staff = _editable_or_403(user_id)
     form = StaffEditForm(request.POST or None, instance=staff, editor=request.user)
@@ -176,7 +175,7 @@ def staff_edit(request, user_id):
 
 
 @require_http_methods(["GET", "POST"])
-@staff_required
+@role_required(MANAGE_STAFF)
 def staff_password(request, user_id):
     staff = _editable_or_403(user_id)
     form = StaffPasswordForm(staff, request.POST or None)

@@ -16,11 +16,9 @@ from scheduling.roles import MANAGE_SCHEDULES
 from scheduling.schedules import generate_slots
 from scheduling.tables import DoctorFilter, DoctorTable
 
-manager_required = role_required(MANAGE_SCHEDULES)
-
 
 @require_http_methods(["GET", "POST"])
-@manager_required
+@role_required(MANAGE_SCHEDULES)
 @vary_on_headers("HX-Request")
 def index(request):
     """Doctors (filter, sort, page through) with forms to add a doctor or a department."""
@@ -46,7 +44,7 @@ def index(request):
 
 
 @require_http_methods(["GET", "POST"])
-@manager_required
+@role_required(MANAGE_SCHEDULES)
 def doctor(request, doctor_id):
     """One doctor: details, weekly patterns, and generating slots from a pattern."""
     doctor = get_object_or_404(Doctor.objects.select_related("department"), pk=doctor_id)
@@ -83,7 +81,7 @@ def doctor(request, doctor_id):
 
 
 @require_POST
-@manager_required
+@role_required(MANAGE_SCHEDULES)
 def delete_pattern(request, pattern_id):
     pattern = get_object_or_404(WeeklyPattern, pk=pattern_id)
     pattern.delete()  # slots already generated stay

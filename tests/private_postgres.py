@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,17 +16,12 @@ from pathlib import Path
 import pgserver
 from pgserver.utils import ensure_user_exists
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.webserver import ROOT, free_port
+
 INSTALL = Path(pgserver.__file__).parent / "pginstall"
 SYSTEM_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)), None)
 # PostgreSQL refuses to run as root: then it runs as pgserver's own system user, as pgserver does.
 SYSTEM_USER = "pgserver" if os.geteuid() == 0 else None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def manage(env, *args, code=None) -> str:

@@ -40,7 +40,6 @@ LIVE_SOCKET = "/ws/desk/"
 RECENT_REQUESTS = 50  # booking forms remembered per session, so a resent form books once
 CANCEL_REASONS = ["Patient asked to cancel", "Booked in error", "Patient unwell, will come another day", "Doctor unavailable"]
 
-desk_required = role_required(USE_DESK)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -193,7 +192,7 @@ def _register_initial(q):
 
 
 @require_GET
-@desk_required
+@role_required(USE_DESK)
 @vary_on_headers("HX-Request", "HX-Target")
 def desk(request):
     if request.htmx and is_uuid(request.GET.get("board_doctor")):
@@ -252,7 +251,7 @@ def _refused(request, form, message, patient):
 
 
 @require_POST
-@desk_required
+@role_required(USE_DESK)
 def book(request):
     board = _board()
     form = _booking_form(board, data=request.POST)
@@ -278,7 +277,7 @@ def book(request):
 
 
 @require_GET
-@desk_required
+@role_required(USE_DESK)
 def result(request):
     """Where a booking without JavaScript lands (post/redirect/get)."""
     kind = "token" if "token" in request.GET else "entry"
@@ -290,7 +289,7 @@ def result(request):
 
 
 @require_POST
-@desk_required
+@role_required(USE_DESK)
 def register_patient(request):
     form = PatientForm(request.POST)
     duplicate = None
@@ -314,7 +313,7 @@ def register_patient(request):
 
 
 @require_POST
-@desk_required
+@role_required(USE_DESK)
 def emergency(request):
     """Emergency insertion, in two deliberate steps: confirm where it goes, then insert."""
     board = _board()
@@ -387,25 +386,25 @@ def _token_step(request, token_id, service, done):
 
 
 @require_POST
-@desk_required
+@role_required(USE_DESK)
 def check_in(request, token_id):
     return _token_step(request, token_id, allocation.check_in, "checked in")
 
 
 @require_POST
-@desk_required
+@role_required(USE_DESK)
 def reinstate(request, token_id):
     return _token_step(request, token_id, allocation.reinstate_token, "is back in the queue, at its end")
 
 
 @require_POST
-@desk_required
+@role_required(USE_DESK)
 def no_show(request, token_id):
     return _token_step(request, token_id, allocation.mark_no_show, "marked as a no-show")
 
 
 @require_http_methods(["GET", "POST"])
-@desk_required
+@role_required(USE_DESK)
 def cancel_token(request, token_id):
     token = _token(token_id)
     form = ReasonForm(request.POST or None)
@@ -423,7 +422,7 @@ def _slot(slot_id):
 
 
 @require_http_methods(["GET", "POST"])
-@desk_required
+@role_required(USE_DESK)
 def delay(request, slot_id):
     slot = _slot(slot_id)
     form = DelayForm(request.POST or None, initial={"delay_minutes": slot.delay_minutes})
@@ -440,7 +439,7 @@ def delay(request, slot_id):
 
 
 @require_http_methods(["GET", "POST"])
-@desk_required
+@role_required(USE_DESK)
 def cancel_slot(request, slot_id):
     slot = _slot(slot_id)
     form = ReasonForm(request.POST or None)
@@ -458,7 +457,7 @@ def cancel_slot(request, slot_id):
 
 
 @require_POST
-@desk_required
+@role_required(USE_DESK)
 def cancel_waiting(request, entry_id):
     entry = get_object_or_404(WaitingListEntry.objects.select_related("patient"), pk=entry_id)
     try:

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from config.permissions import role_required
 from queues import broadcast
 from queues.models import Display, new_display_key
 from scheduling.models import Doctor
 from scheduling.roles import MANAGE_SCHEDULES
-
-manager_only = permission_required(MANAGE_SCHEDULES, raise_exception=True)
 
 
 class DisplayForm(forms.ModelForm):
@@ -47,8 +45,7 @@ def board_url(request, display) -> str:
     return request.build_absolute_uri(reverse("queues:board", args=[display.key]))
 
 
-@login_required
-@manager_only
+@role_required(MANAGE_SCHEDULES)
 def display_list(request):
     form = DisplayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -60,8 +57,7 @@ def display_list(request):
     return render(request, "queues/displays.html", {"rows": rows, "form": form, "nav": "displays"})
 
 
-@login_required
-@manager_only
+@role_required(MANAGE_SCHEDULES)
 def display_edit(request, display_id):
     display = get_object_or_404(Display, pk=display_id)
     form = DisplayForm(request.POST or None, instance=display)
@@ -95,8 +91,7 @@ def _toggle_active(display):
     display.save(update_fields=["active"])
 
 
-@login_required
-@manager_only
+@role_required(MANAGE_SCHEDULES)
 @require_POST
 def display_rotate(request, display_id):
     display = _change_display(display_id, _rotate)
@@ -104,8 +99,7 @@ def display_rotate(request, display_id):
     return redirect("queues:displays")
 
 
-@login_required
-@manager_only
+@role_required(MANAGE_SCHEDULES)
 @require_POST
 def display_revoke(request, display_id):
     display = _change_display(display_id, _toggle_active)

@@ -5,7 +5,6 @@ kept current by pushes over /ws/doctor/<id>/ (see queues/broadcast.py)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from config.ids import is_uuid
+from config.permissions import role_required
 from queues import allocation, fragments
 from queues.errors import AllocationError
 from queues.models import Token
@@ -38,6 +38,8 @@ TOKEN_ACTIONS = {
 }
 
 
+# Every page here: `role_required` lets in who may work a queue; `_doctor_or_403` then keeps a
+# doctor to their own (scheduling.roles.can_work_doctor_queue).
 def _doctor_or_403(request, doctor_id) -> Doctor:
     doctor = get_object_or_404(Doctor, pk=doctor_id)
     if not can_work_doctor_queue(request.user, doctor):
@@ -45,7 +47,7 @@ def _doctor_or_403(request, doctor_id) -> Doctor:
     return doctor
 
 
-@login_required
+@role_required(WORK_QUEUE, MANAGE_SCHEDULES)
 def doctor_home(request):
     """A Doctor goes straight to their own queue; a manager picks a doctor."""
     own = doctor_for(request.user)
@@ -57,7 +59,7 @@ def doctor_home(request):
     return render(request, "queues/doctor_pick.html", {"doctors": doctors, "nav": "doctor"})
 
 
-@login_required
+@role_required(WORK_QUEUE, MANAGE_SCHEDULES)
 @vary_on_headers("HX-Request")
 def doctor_queue(request, doctor_id):
     doctor = _doctor_or_403(request, doctor_id)
@@ -80,7 +82,7 @@ def _respond(request, doctor, *, ok: str | None = None, error: str | None = None
     return redirect("queues:doctor-queue", doctor_id=doctor.pk)
 
 
-@login_required
+@role_required(WORK_QUEUE, MANAGE_SCHEDULES)
 @require_POST
 def call_next(request, doctor_id):
     doctor = _doctor_or_403(request, doctor_id)
@@ -93,7 +95,7 @@ def call_next(request, doctor_id):
     return _respond(request, doctor, ok=f"Token {token.token_label} called in.{note}")
 
 
-@login_required
+@role_required(WORK_QUEUE, MANAGE_SCHEDULES)
 def token_action(request, token_id, action):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -109,7 +111,7 @@ def token_action(request, token_id, action):
     return _respond(request, doctor, ok=done(token))
 
 
-@login_required
+@role_required(WORK_QUEUE, MANAGE_SCHEDULES)
 @require_POST
 def row_no_show(request, doctor_id):
     """No-show from a row of the queue table (one form for the table: a button per row)."""
@@ -124,7 +126,7 @@ def row_no_show(request, doctor_id):
     return _respond(request, doctor, ok=f"Token {token.token_label} marked as a no-show.")
 
 
-@login_required
+@role_required(WORK_QUEUE, MANAGE_SCHEDULES)
 @require_POST
 def set_delay(request, doctor_id):
     doctor = _doctor_or_403(request, doctor_id)

@@ -8,21 +8,17 @@ import csv
 import itertools
 import re
 
-from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from config.permissions import role_required
 from queues import categories, reports, svg
 from queues.report_forms import ReportFilterForm
 from queues.report_tables import DoctorReportTable, minutes, percent
 from scheduling.roles import VIEW_REPORTS
 
 PAGE = "queues/reports/daily.html"
-
-
-def reports_required(view):
-    return login_required(permission_required(VIEW_REPORTS, raise_exception=True)(view))
 
 
 def _filters(request):
@@ -38,7 +34,7 @@ def _filters(request):
     }
 
 
-@reports_required
+@role_required(VIEW_REPORTS)
 def daily_report(request):
     form, query = _filters(request)
     context = {"form": form, "nav": "reports"}
@@ -98,7 +94,7 @@ def _bad_filters(form) -> HttpResponse:
     return HttpResponse(f"Bad report filters. {reasons}\n", status=400, content_type="text/plain; charset=utf-8")
 
 
-@reports_required
+@role_required(VIEW_REPORTS)
 def doctors_csv(request):
     """The per-doctor table as CSV: the page's columns, durations in minutes, one row per doctor."""
     form, query = _filters(request)
@@ -120,7 +116,7 @@ def census_rows(report: dict) -> list[list]:
     return [cells(d["department"], d) for d in report["departments"]] + [cells("All departments", report["patients"])]
 
 
-@reports_required
+@role_required(VIEW_REPORTS)
 def departments_csv(request):
     """New and repeat patients, sex and age bands per department (the government OPD figures)."""
     form, query = _filters(request)
@@ -159,7 +155,7 @@ def _token_row(token: dict, tz) -> list:
     return [*cells, waiting, consultation, token["cancel_reason"], *visit]
 
 
-@reports_required
+@role_required(VIEW_REPORTS)
 def tokens_csv(request):
     """Every token of the day, one row each with all its timestamps (hospital's local time)."""
     form, query = _filters(request)

@@ -21,7 +21,6 @@ from scheduling.forms import CapacityForm, SlotForm
 from scheduling.models import Doctor, Slot
 from scheduling.roles import MANAGE_SCHEDULES
 
-manager_required = role_required(MANAGE_SCHEDULES)
 # The SlotForm field that a refusal from scheduling.slots is about (None: the whole form).
 SLOT_FORM_FIELDS = {"start_time": "start", "end_time": "end", "max_capacity": "max_capacity"}
 
@@ -41,7 +40,7 @@ def _back(doctor_id, day):
 
 
 @require_http_methods(["GET", "POST"])
-@manager_required
+@role_required(MANAGE_SCHEDULES)
 def schedule_day(request):
     doctor = Doctor.objects.filter(pk=request.GET["doctor"]).first() if is_uuid(request.GET.get("doctor")) else None
     day = _day(request.GET.get("date"))
@@ -72,7 +71,7 @@ def schedule_day(request):
 
 
 @require_POST
-@manager_required
+@role_required(MANAGE_SCHEDULES)
 def slot_capacity(request, slot_id):
     slot = get_object_or_404(Slot, pk=slot_id)
     form = CapacityForm(request.POST)
@@ -88,7 +87,7 @@ def slot_capacity(request, slot_id):
 
 
 @require_POST
-@manager_required
+@role_required(MANAGE_SCHEDULES)
 def slot_delete(request, slot_id):
     slot = get_object_or_404(Slot, pk=slot_id)
     try:

@@ -68,8 +68,8 @@ class Workers:
 
     def race(self, requests: list, *, unlocked: bool = False) -> list[dict]:
         """Send `requests` ((op, kwargs) pairs) from every worker at once; one outcome per request.
-        `unlocked`: the control, with allocation's locks replaced by plain reads and slots added
-        with scheduling.slots' `skip_locking`."""
+        `unlocked`: the control, with the allocation service's locks switched off
+        (queues.locks.disabled) and slots added with scheduling.slots' `skip_locking`."""
         for inbox, share in zip(self.inboxes, deal(requests, self.count)):
             inbox.put(("race", share, unlocked))
         outcomes = []
@@ -156,8 +156,10 @@ def _handle(message, worker, barrier, connection) -> dict:
         _, function, kwargs = message
         return {"value": globals()[function](**kwargs)}
     _, requests, unlocked = message
+    from queues import locks
+
     connection.ensure_connection()  # connecting is not part of the race
-    with _without_locks() if unlocked else contextlib.nullcontext():
+    with locks.disabled(widen=CHECK_TO_INSERT_PAUSE) if unlocked else contextlib.nullcontext():
         barrier.wait(timeout=BARRIER_TIMEOUT)
         return {"outcomes": [{"worker": worker, **_perform(op, kwargs, unlocked)} for op, kwargs in requests]}
 
@@ -199,81 +201,10 @@ def _perform(op: str, kwargs: dict, unlocked: bool = False) -> dict:
     return outcome
 
 
-# In the control, a pause between the capacity check and the insert: long beside the spread of
-# the workers' requests on a busy 2-core machine, so the race shows every time.
+# In the control, a pause between the check and the write it decides (queues.locks.after_check):
+# long beside the spread of the workers' requests on a busy 2-core machine, so the race shows
+# every time.
 CHECK_TO_INSERT_PAUSE = 0.05
-
-
-@contextlib.contextmanager
-def _without_locks(widen: float = 0.002):
-    """The control: allocation's slot lock and ledger lock replaced by plain reads (and, for
-    "call next", the doctor's day ledger lock by nothing, with a pause between choosing the
-    patient and calling them)."""
-    from unittest import mock
-
-    from django.db import connections, transaction
-
-    from queues import allocation, priority, sql
-    from queues.models import DoctorDay
-    from scheduling.models import Slot
-
-    @contextlib.contextmanager
-    def slot_read(slot_id):
-        with transaction.atomic():
-            slot = Slot.objects.get(pk=slot_id)
-            time.sleep(widen)
-            yield slot
-
-    side = connections.create_connection("default")  # autocommit: holds no lock for the booking
-
-    def ledger_read(slot, take_number=False):
-        # The ledger without its lock: numbers still come out distinct (an atomic increment,
-        # committed at once on the side connection), but the booking's transaction holds no
-        # lock on the ledger, so nothing serialises its capacity check.
-        table = DoctorDay._meta.db_table
-        with side.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (doctor_id, day, last_token_number, last_waiting_number) VALUES (%s, %s, %s, 0) "
-                f"ON CONFLICT (doctor_id, day) DO UPDATE SET last_token_number = {table}.last_token_number + %s "
-                "RETURNING id, last_token_number",
-                [slot.doctor_id, slot.local_day, int(take_number), int(take_number)],
-            )
-            return cursor.fetchone()
-
-    checked = sql.patient_state
-
-    def slow_check(slot, patient_id):
-        state = checked(slot, patient_id)
-        time.sleep(CHECK_TO_INSERT_PAUSE)  # widen the check-then-insert window the locks close
-        return state
-
-    def no_day_lock(doctor_id, day, *, step=0):
-        return None, None
-
-    choose = priority.next_to_call
-
-    def slow_choice(order):
-        token = choose(order)
-        time.sleep(CHECK_TO_INSERT_PAUSE)  # widen the read-then-call window the ledger lock closes
-        return token
-
-    @contextlib.contextmanager
-    def slot_and_ledger_read(slot_id):
-        with slot_read(slot_id) as slot:
-            yield (slot, *ledger_read(slot, take_number=True))
-
-    try:
-        with (
-            mock.patch.object(allocation, "_slot_locked", slot_read),
-            mock.patch.object(allocation, "_slot_and_day_locked", slot_and_ledger_read),
-            mock.patch.object(allocation, "_lock_day", ledger_read),
-            mock.patch.object(sql, "patient_state", slow_check),
-            mock.patch.object(sql, "lock_doctor_day", no_day_lock),
-            mock.patch.object(priority, "next_to_call", slow_choice),
-        ):
-            yield
-    finally:
-        side.close()
 
 
 def _add_slot(*, doctor: str, start: float, minutes: int, skip_locking: bool):

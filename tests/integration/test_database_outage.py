@@ -14,8 +14,8 @@ import urllib.request
 import psycopg
 import pytest
 
-from bench.push_latency import ROOT, start_web, stop_web, web_env
-from tests.private_postgres import PrivatePostgres, free_port, manage
+from tests.private_postgres import PrivatePostgres, manage
+from tests.webserver import ROOT, free_port, start_web, stop_web, web_env
 
 SETUP = """
 import json, django

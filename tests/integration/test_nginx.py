@@ -11,10 +11,8 @@ import ipaddress
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,36 +20,15 @@ from pathlib import Path
 import pytest
 from rest_framework.authtoken.models import Token as ApiToken
 
-from bench.push_latency import start_web, stop_web, web_env
 from queues.models import Display
-from tests.integration.test_two_processes import database_url_of_test_db
 from tests.staff import make_staff
+from tests.webserver import ROOT, database_url_of_test_db, free_port, start_web, stop_web, wait_for_port, web_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "docs" / "nginx" / "opdq.conf"
 NGINX = "/usr/sbin/nginx"
 METRICS_TOKEN = "nginx-test-scrape-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{what} did not listen on {port}")
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
@@ -107,7 +84,7 @@ def behind_nginx(tmp_path, redis_url, transactional_db):
     (https port, http port, CA file)."""
     if not Path(NGINX).exists():
         pytest.skip("Debian's nginx is not installed (apt-get install -y nginx)")
-    ports = {"http": _free_port(), "https": _free_port(), "web": [_free_port(), _free_port()]}
+    ports = {"http": free_port(), "https": free_port(), "web": [free_port(), free_port()]}
     cert, key = self_signed_certificate(tmp_path)
     (tmp_path / "site.conf").write_text(site_config(**ports, cert=cert, key=key, logs=tmp_path))
     temp = {name: tmp_path / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
@@ -146,7 +123,7 @@ http {{
                         str(tmp_path / "nginx.conf")], check=True, timeout=30)
         nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c",
                                   str(tmp_path / "nginx.conf")])
-        _wait_for_port(ports["https"], nginx, "nginx")
+        wait_for_port(ports["https"], nginx, "nginx", timeout=20)
         yield ports["https"], ports["http"], cert
     finally:
         if nginx is not None:

@@ -23,8 +23,8 @@ from rest_framework.authtoken.models import Token as ApiToken
 
 from queues.models import Display
 from tests.staff import make_staff
+from tests.webserver import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -40,12 +40,6 @@ def database_url(name: str) -> str:
     auth = s["USER"] + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
     port = f":{s['PORT']}" if s["PORT"] else ""
     return f"postgres://{auth}@{quote(s['HOST'] or '', safe='')}{port}/{name}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def production_env(database: str, redis_url: str, port: int) -> dict:

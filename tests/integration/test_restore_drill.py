@@ -4,7 +4,6 @@ data, and the app, started on the restored database, serves it."""
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -15,19 +14,12 @@ import pytest
 from django.db import connection
 from rest_framework.authtoken.models import Token as ApiToken
 
-from bench.push_latency import start_web, stop_web, web_env
 from queues import allocation
 from tests.concurrency import invariants, workers
-from tests.integration.test_two_processes import database_url_of_test_db
 from tests.staff import make_staff
+from tests.webserver import database_url_of_test_db, free_port, start_web, stop_web, web_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tool(name: str) -> str:
@@ -104,7 +96,7 @@ def test_a_dump_restores_into_a_fresh_database_whose_queue_is_intact_and_served(
     assert (held, waiting, promotions) == (4, 1, [1])  # 3 booked, one cancelled and one promoted, the emergency; one still waiting
 
     # The app on the restored database: healthy, and its API lists the same queue.
-    port = _free_port()
+    port = free_port()
     web = start_web(port, web_env(fresh_database, ""))
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:

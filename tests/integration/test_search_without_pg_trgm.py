@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from bench.push_latency import ROOT, web_env
 from tests.private_postgres import SYSTEM_BIN, PrivatePostgres, manage
+from tests.webserver import ROOT, web_env
 
 SEARCH = """
 import json, django

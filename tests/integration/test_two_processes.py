@@ -6,25 +6,14 @@ import json
 import urllib.request
 
 import pytest
-from django.db import connection
 from rest_framework.authtoken.models import Token as ApiToken
 
-from bench.push_latency import open_socket, start_web, stop_web, web_env
 from queues.models import Display
 from tests.staff import make_staff
+from tests.webserver import database_url_of_test_db, open_socket, start_web, stop_web, web_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PORT_A, PORT_B = 8442, 8443
-
-
-def database_url_of_test_db() -> str:
-    from urllib.parse import quote
-
-    s = connection.settings_dict
-    host = quote(s["HOST"] or "", safe="")
-    auth = s["USER"] + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
 
 
 @pytest.fixture
