@@ -615,6 +615,7 @@ def cancel_slot(*, slot_id, reason: str = "", by=None) -> SlotCancellation:
     now = timezone.now()
     reason = (reason or "").strip()[:200] or "Slot cancelled"
     with locks.slot_locked(slot_id) as slot:
+        locks.day(slot.doctor_id, slot.local_day)  # "call next" takes only the ledger: wait for it, or it for us
         if slot.status == Slot.Status.CANCELLED:
             raise SlotClosed("This slot is already cancelled.")
         before = {"status": slot.status}
@@ -625,6 +626,7 @@ def cancel_slot(*, slot_id, reason: str = "", by=None) -> SlotCancellation:
             Token.objects.filter(slot=slot, status__in=(Status.CONFIRMED, Status.ARRIVED, Status.CALLED))
             .select_related("patient")
         )
+        locks.after_check()
         for token in tokens:
             if token.status == Status.CALLED:  # with the doctor: that consultation is over
                 _complete_with_doctor(token, slot, now, by, note="completed when the slot was cancelled")

@@ -1,6 +1,7 @@
 """Every lock the allocation service takes, and the one switch that turns them off.
 
-1. `SELECT ... FOR UPDATE` on the slot row serialises everything that touches one slot.
+1. `SELECT ... FOR NO KEY UPDATE` on the slot row serialises everything that touches one slot
+   (NO KEY: inserts that merely point at the slot, holding other locks, need not wait for it).
 2. The doctor's day ledger (DoctorDay) row is locked next, when an operation hands out a token
    number or must see the doctor's whole day (one booking per patient per doctor per day; "call
    next" locks only the ledger). On PostgreSQL a booking takes both in one statement.

@@ -87,10 +87,20 @@ def _slot_from_row(row) -> Slot:
     return Slot.from_db(connection.alias, _SLOT_FIELDS, _converter(Slot, tuple(_SLOT_FIELDS))(row))
 
 
+def _slot_lock_clause() -> str:
+    """NO KEY UPDATE, not UPDATE: slot lockers still queue for each other, but a transaction that
+    only inserts a row pointing at the slot (a "call next" writing its event, holding the doctor's
+    ledger) takes a KEY SHARE lock on it, which FOR UPDATE would block: a deadlock with anyone
+    holding the slot and waiting for that ledger. SQLite has no row locks (see below)."""
+    features = connection.features
+    if features.has_select_for_no_key_update:
+        return " FOR NO KEY UPDATE"
+    return " FOR UPDATE" if features.has_select_for_update else ""
+
+
 @_once_per_database
 def _select_slot_sql() -> str:
-    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    return f"SELECT {_slot_columns()} FROM {_quote(Slot._meta.db_table)} WHERE id = %s{for_update}"
+    return f"SELECT {_slot_columns()} FROM {_quote(Slot._meta.db_table)} WHERE id = %s{_slot_lock_clause()}"
 
 
 def select_slot_for_update(slot_id) -> Slot:
@@ -119,7 +129,7 @@ def _ledger_upsert(values: str, step: str) -> str:
 def _lock_slot_and_day_sql() -> str:
     ledger = _ledger_upsert("SELECT doctor_id, (start_time AT TIME ZONE %s)::date, 1, 0 FROM s", "1")
     return (
-        f"WITH s AS (SELECT {_slot_columns()} FROM {_quote(Slot._meta.db_table)} WHERE id = %s FOR UPDATE), "
+        f"WITH s AS (SELECT {_slot_columns()} FROM {_quote(Slot._meta.db_table)} WHERE id = %s{_slot_lock_clause()}), "
         f"l AS ({ledger}) SELECT {_slot_columns('s.')}, l.id, l.last_token_number FROM s CROSS JOIN l"
     )
 

@@ -185,6 +185,9 @@ def _perform(op: str, kwargs: dict, unlocked: bool = False) -> dict:
         elif op == "cancel":
             token = allocation.cancel_token(token_id=kwargs["token"], reason="race test")
             outcome.update(outcome="cancelled", number=token.token_number)
+        elif op == "cancel_slot":
+            cancelled = allocation.cancel_slot(slot_id=kwargs["slot"], reason="race test")
+            outcome.update(outcome="slot_cancelled", tokens=[str(t.pk) for t in cancelled.cancelled_tokens])
         elif op == "call_next":
             token = allocation.call_next_for_doctor(doctor_id=kwargs["doctor"])
             outcome.update(outcome="called", token=str(token.pk), number=token.token_number)
