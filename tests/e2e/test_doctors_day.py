@@ -327,6 +327,7 @@ def test_mid_morning_labels_are_read_whole_on_the_board_and_the_doctors_page(pag
     log_in(page, live_server_url, "rao")
     page.goto(f"{live_server_url}/doctor/{rao.pk}/")
     expect(with_the_doctor(page)).to_have_attribute("data-current-token", "GM-151")
+    page.evaluate("document.fonts.ready.then(() => true)")  # measured in the page's own font, not a fallback's wider one
     review_shot(page, "doctor-mid-morning")
     problems["doctor's page, with the doctor now"] = fit_problems(page, "#doctor-now .now-number", ".card-body")
     problems["doctor's page, token column"] = fit_problems(page, "#doctor-rows tbody td:nth-child(2)")
