@@ -65,6 +65,18 @@ def start_web(port: int, env: dict, *, uvicorn_args: tuple[str, ...] = ()) -> su
     return proc
 
 
+def start_wsgi(port: int, env: dict) -> subprocess.Popen:
+    """Serve config.wsgi (HTTP only) with granian's WSGI interface on 127.0.0.1:port, as the split
+    deployment does (docs/deploy.md)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--log-level", "warning", "config.wsgi:application"],
+        cwd=ROOT, env=env,
+    )
+    wait_for_port(port, proc, f"granian on port {port}")
+    return proc
+
+
 def stop_web(procs) -> None:
     for proc in procs:
         proc.terminate()

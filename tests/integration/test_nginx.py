@@ -22,7 +22,7 @@ from rest_framework.authtoken.models import Token as ApiToken
 
 from queues.models import Display
 from tests.staff import make_staff
-from tests.webserver import ROOT, database_url_of_test_db, free_port, start_web, stop_web, wait_for_port, web_env
+from tests.webserver import ROOT, database_url_of_test_db, free_port, start_web, start_wsgi, stop_web, wait_for_port, web_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,13 +55,17 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def site_config(*, http: int, https: int, web: list[int], cert: Path, key: Path, logs: Path) -> str:
-    """The documented site config with this test's addresses; every swap must find its text, so
-    the test breaks if the document changes shape under it."""
-    text = SITE.read_text()
+def site_config(*, http: int, https: int, web: list[int], pages: list[int], cert: Path, key: Path, logs: Path) -> str:
+    """The documented site config with this test's addresses (`web`: the opdq_web upstream, for
+    websockets; `pages`: opdq_http); every swap must find its text, so the test breaks if the
+    document changes shape under it."""
+    websockets_part, marker, http_part = SITE.read_text().partition("upstream opdq_http {")
+    assert marker, "docs/nginx/opdq.conf no longer has an opdq_http upstream"
+    for n, default in enumerate(("8001", "8002")):
+        websockets_part = websockets_part.replace(f"server 127.0.0.1:{default} ", f"server 127.0.0.1:{web[n]} ")
+        http_part = http_part.replace(f"server 127.0.0.1:{default} ", f"server 127.0.0.1:{pages[n]} ")
+    text = websockets_part + marker + http_part
     swaps = [
-        ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{web[0]} "),
-        ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{web[1]} "),
         ("    listen 80;\n", f"    listen 127.0.0.1:{http};\n"),
         ("    listen [::]:80;\n", ""),
         ("    listen 443 ssl http2;", f"    listen 127.0.0.1:{https} ssl http2;"),
@@ -78,13 +82,17 @@ def site_config(*, http: int, https: int, web: list[int], cert: Path, key: Path,
     return text
 
 
-@pytest.fixture
-def behind_nginx(tmp_path, redis_url, transactional_db):
-    """Two web processes (DEBUG off, metrics on, one metrics directory) behind nginx; yields
-    (https port, http port, CA file)."""
+@pytest.fixture(params=["one server", "split"])
+def behind_nginx(request, tmp_path, redis_url, transactional_db):
+    """Behind nginx (DEBUG off, metrics on, one metrics directory), either two web processes
+    serving everything (the Procfile's web: line, as shipped) or the split deployment: HTTP from
+    a WSGI process, websockets from a web process. Yields (https port, http port, CA file)."""
     if not Path(NGINX).exists():
         pytest.skip("Debian's nginx is not installed (apt-get install -y nginx)")
-    ports = {"http": free_port(), "https": free_port(), "web": [free_port(), free_port()]}
+    split = request.param == "split"
+    web = [free_port(), free_port()]
+    pages = [free_port()] * 2 if split else web
+    ports = {"http": free_port(), "https": free_port(), "web": web, "pages": pages}
     cert, key = self_signed_certificate(tmp_path)
     (tmp_path / "site.conf").write_text(site_config(**ports, cert=cert, key=key, logs=tmp_path))
     temp = {name: tmp_path / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
@@ -119,6 +127,8 @@ http {{
     webs, nginx = [], None
     try:
         webs = [start_web(port, env) for port in ports["web"]]
+        if split:
+            webs.append(start_wsgi(pages[0], env))
         subprocess.run([NGINX, "-t", "-q", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c",
                         str(tmp_path / "nginx.conf")], check=True, timeout=30)
         nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c",
