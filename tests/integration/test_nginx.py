@@ -22,7 +22,16 @@ from rest_framework.authtoken.models import Token as ApiToken
 
 from queues.models import Display
 from tests.staff import make_staff
-from tests.webserver import ROOT, database_url_of_test_db, free_port, start_web, start_wsgi, stop_web, wait_for_port, web_env
+from tests.webserver import (
+    ROOT,
+    database_url_of_test_db,
+    free_port,
+    start_web,
+    start_wsgi,
+    stop_web,
+    wait_for_port,
+    web_env,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
