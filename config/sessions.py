@@ -14,6 +14,8 @@ from urllib.parse import quote, urlsplit
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -22,6 +24,21 @@ from config import faults
 TOUCHED = "_touched"
 TOUCH_EVERY_SECONDS = 60
 LIVE_REFRESH_HEADER = "X-Live-Refresh"
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's, except when saving the session meets a database outage. Django's database
+    backend turns any database error of that save into "the session was deleted" (a 400 Bad
+    Request); a database that stopped answering mid-request is a 503 to retry, as everywhere."""
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except SessionInterrupted as exc:
+            cause = exc.__context__.__context__ if exc.__context__ else None  # UpdateError <- the save's error
+            if isinstance(cause, faults.DATABASE_ERRORS):
+                return faults.unavailable_response(request)
+            raise
 
 
 class IdleSessionMiddleware:

@@ -103,7 +103,7 @@ MIDDLEWARE = [
     "config.static.StaticFilesMiddleware",
     "config.browser_security.BrowserSecurityMiddleware",  # after static files: they stay cacheable
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.sessions.SessionMiddleware",  # a session save that meets a database outage is a 503
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -82,3 +82,36 @@ def test_the_database_is_given_two_seconds_to_connect_or_lend_a_connection(setti
     options = DATABASES["default"]["OPTIONS"]
     assert options["connect_timeout"] == 2
     assert options["pool"]["timeout"] == 2
+
+
+def test_a_page_whose_session_save_meets_the_outage_gets_the_503_page_not_a_400(monkeypatch):
+    """The desk was read before the database stopped; saving the session on the way out fails.
+    Django's database sessions call that "session deleted" (400 Bad Request): it is an outage."""
+    from django.contrib.sessions.models import Session
+
+    client = Client(raise_request_exception=False)
+    client.force_login(make_staff("desk", "Reception"))
+
+    def refuse(self, *args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(Session, "save", refuse)
+    response = client.get("/desk/")  # the first visit after login touches (saves) the session
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert b"try again" in response.content.lower()
+
+
+def test_a_session_deleted_meanwhile_still_ends_in_a_400(monkeypatch):
+    """Not an outage: another request logged the user out. Django's answer stands."""
+    from django.contrib.sessions.models import Session
+    from django.db import DatabaseError
+
+    client = Client(raise_request_exception=False)
+    client.force_login(make_staff("desk", "Reception"))
+
+    def gone(self, *args, **kwargs):
+        raise DatabaseError("Forced update did not affect any rows.")
+
+    monkeypatch.setattr(Session, "save", gone)
+    assert client.get("/desk/").status_code == 400
