@@ -39,7 +39,7 @@ def assert_every_request_answered(outcomes, sent: int, *, allowed=("confirmed", 
     died on a constraint, a deadlock or "database is locked"."""
     assert len(outcomes) == sent
     failures = [f"{o['error']}: {o['message']}" for o in outcomes if o["outcome"] == "failed"]
-    assert failures == []
+    assert failures == [], failures
     assert {o["outcome"] for o in outcomes} <= set(allowed)
     assert all(o["message"] for o in outcomes if o["outcome"] == "refused")
 
