@@ -218,7 +218,8 @@ def day_queue(*, doctor_id, day: date | None = None, now: datetime | None = None
         tokens = [Placed(*row) for row in sql.active_tokens(doctor_id, day, PLACED_FIELDS)]
     pace = doctor_pace(doctor_id, now)
     order = place_tokens(tokens + list(joining or []), slots, pace, now)
-    record_first_estimates([t for t in order if t not in (joining or [])])
+    joined = {id(t) for t in joining or []}  # by identity: value equality compares every field of every token
+    record_first_estimates([t for t in order if id(t) not in joined])
     return DayQueue(doctor_id=doctor_id, day=day, now=now, slots=slots, order=order, pace=pace)
 
 
