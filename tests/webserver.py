@@ -96,8 +96,9 @@ async def open_socket(port: int, path: str, headers: dict | None = None):
     )
 
 
-def database_url_of_test_db() -> str:
-    """The URL of the database this test process uses, for a web process to serve."""
+def database_url_of_test_db(name: str | None = None) -> str:
+    """The URL of the database this test process uses (or of another database `name` on the same
+    server), for a web process to serve."""
     from urllib.parse import quote
 
     from django.db import connection
@@ -106,4 +107,4 @@ def database_url_of_test_db() -> str:
     host = quote(s["HOST"] or "", safe="")
     auth = s["USER"] + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
     port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgres://{auth}@{host}{port}/{s['NAME']}"
+    return f"postgres://{auth}@{host}{port}/{name or s['NAME']}"

@@ -6,14 +6,11 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -23,7 +20,7 @@ from rest_framework.authtoken.models import Token as ApiToken
 
 from queues.models import Display
 from tests.staff import make_staff
-from tests.webserver import ROOT, free_port
+from tests.webserver import ROOT, database_url_of_test_db, free_port, wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,17 +32,10 @@ def procfile_line(kind: str) -> str:
     raise AssertionError(f"the Procfile has no {kind}: line")
 
 
-def database_url(name: str) -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgres://{auth}@{quote(s['HOST'] or '', safe='')}{port}/{name}"
-
-
 def production_env(database: str, redis_url: str, port: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '/usr/bin:/bin')}"  # the platform's python: ours
-    env.update(DATABASE_URL=database_url(database), REDIS_URL=redis_url, PORT=str(port), DEBUG="0",
+    env.update(DATABASE_URL=database_url_of_test_db(database), REDIS_URL=redis_url, PORT=str(port), DEBUG="0",
                SECRET_KEY="procfile-test-" + "x" * 40, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0",
                WEB_CONCURRENCY="1", LOG_LEVEL="WARNING")
     return env
@@ -59,15 +49,7 @@ def web(redis_url, transactional_db):
                             env=production_env(connection.settings_dict["NAME"], redis_url, port),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 90  # collectstatic runs first
-        while True:
-            assert proc.poll() is None, f"the web line exited: {proc.stdout.read().decode()[-2000:]}"
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the web line did not listen on $PORT"
-                time.sleep(0.2)
+        wait_for_port(port, proc, "the Procfile's web: line", timeout=90)  # collectstatic runs first
         yield port
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -86,13 +68,13 @@ def get(port: int, path: str, headers: dict | None = None):
 
 def test_the_release_line_migrates_a_new_database(redis_url):
     name = f"opdq_release_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(database_url(connection.settings_dict["NAME"]), autocommit=True)
+    admin = psycopg.connect(database_url_of_test_db(connection.settings_dict["NAME"]), autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
         done = subprocess.run(["sh", "-c", procfile_line("release")], cwd=ROOT, capture_output=True, text=True,
                               env=production_env(name, redis_url, free_port()), timeout=300)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        with psycopg.connect(database_url(name)) as db:
+        with psycopg.connect(database_url_of_test_db(name)) as db:
             assert db.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 0
             assert db.execute("SELECT to_regclass('queues_token')").fetchone()[0] == "queues_token"
     finally:
