@@ -1,28 +1,37 @@
-// Live updates over a websocket: <script src="live.js" data-socket="/ws/..."> on any page.
-// - Connects to data-socket; reconnects by itself with exponential backoff capped at a few
-//   seconds (with jitter, so a hall of screens does not reconnect in step after an outage).
-// - The server sends a heartbeat through the channel layer every data-heartbeat seconds: a
-//   screen that hears nothing for two and a half beats takes its socket for dead and reconnects.
-// - Shows a mark ([data-live-mark], or one it adds) while down or after a missed heartbeat; with
-//   data-stale-text ("... {time}") it says since when the screen may be showing old data.
-// - An HTML message replaces the elements with the same ids (server-rendered fragments),
-//   then fires "live:swapped" on each (not under an htmx request in flight, nor with an older
-//   [data-rendered]: see `held`); a JSON note fires "queue-changed-<doctor id>" on <body>
-//   (or "queue-changed" when it names no doctor) so panels with
-//   hx-trigger="queue-changed-<id> from:body" refresh, and its "notes" become desk notices.
-// - Close code 4403 (no longer allowed, e.g. a revoked board key) or a failed handshake
-//   whose page now answers 4xx: reload, so the page says why.
+// Live updates: htmx's websocket extension (hx-ws, served by django-htmx) keeps the socket of
+// <div hx-ext="ws" ws-connect="/ws/..." data-heartbeat="15"> and swaps each HTML message's
+// elements into the page by id. What is ours, on top of it:
+// - the reconnect back-off: capped at a few seconds, with jitter (a hall of screens does not
+//   reconnect in step after an outage), after any close the server did not mean as final;
+// - the heartbeat: the server sends one through the channel layer every data-heartbeat seconds;
+//   a screen that hears nothing for two and a half beats takes its socket for dead;
+// - the mark ([data-live-mark], or one added) while down or silent, and with data-stale-text
+//   ("... {time}") since when the screen may be showing old data;
+// - the order check: a fragment whose htmx request is in flight (a doctor's action) is held
+//   until the response has swapped, and an older [data-rendered] never replaces a newer one;
+//   each swapped element then gets "live:swapped";
+// - a JSON note fires "queue-changed-<doctor id>" on <body> (or "queue-changed" when it names
+//   no doctor) for panels with hx-trigger="queue-changed-<id> from:body"; its "notes" become
+//   desk notices;
+// - close code 4403 (no longer allowed, e.g. a revoked board key), or a failed handshake whose
+//   page now answers 4xx: reload, so the page says why.
 (function () {
   "use strict";
-  var script = document.currentScript;
-  var path = script && script.dataset.socket;
-  if (!path) return;
-  var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
-  var attempt = 0, socket = null, timer = null, everOpened = false;
+  var source = document.querySelector("[ws-connect]");
+  if (!source || !window.htmx) return;
   var MAX_DELAY_MS = 4000;
-  var beatMs = (parseFloat(script.dataset.heartbeat) || 0) * 1000;
-  var lastHeard = Date.now();  // when the screen last had word from the server
-  var stale = false;
+  var FINAL = 4403;
+  var RETRIED_BY_HTMX = [1006, 1011, 1012, 1013];  // the close codes hx-ws reconnects after
+  var beatMs = (parseFloat(source.dataset.heartbeat) || 0) * 1000;
+  var socket = null, wrapper = null, opened = false, everOpened = false;
+  var lastHeard = Date.now(), stale = false;
+
+  htmx.config.wsReconnectDelay = function (retries) {
+    var delay = Math.min(MAX_DELAY_MS, 250 * Math.pow(2, Math.min(retries + 1, 5)));
+    return delay / 2 + Math.random() * delay / 2;
+  };
+
+  // --- the mark ---------------------------------------------------------------------------
 
   function mark() {
     var el = document.querySelector("[data-live-mark]");
@@ -32,19 +41,15 @@
       el.className = "live-mark live-mark-floating";
       el.setAttribute("role", "status");
       el.textContent = "Reconnecting…";
-      el.style.cssText = "position:fixed;right:1rem;bottom:1rem;z-index:1080;background:#ffc107;color:#000;" +
-        "border-radius:1rem;padding:.1rem .7rem;font-size:.85rem";
       el.hidden = true;
       document.body.appendChild(el);
     }
     return el;
   }
   function clockTime(ms) {
-    var el = mark();
     return new Date(ms).toLocaleTimeString(document.documentElement.lang === "hi" ? "hi-IN" : "en-IN",
-      { hour: "2-digit", minute: "2-digit", timeZone: el.dataset.timeZone || undefined });
+      { hour: "2-digit", minute: "2-digit", timeZone: mark().dataset.timeZone || undefined });
   }
-  // Down, or up but silent past a heartbeat: what the screen shows may be old.
   function setStale(isStale) {
     stale = isStale;
     var el = mark();
@@ -60,27 +65,60 @@
     lastHeard = Date.now();
     if (stale && socket && socket.readyState === WebSocket.OPEN) setStale(false);
   }
+
+  // --- the socket's life ------------------------------------------------------------------
+
+  source.addEventListener("htmx:wsOpen", function (event) {
+    socket = event.detail.event.target;
+    wrapper = event.detail.socketWrapper;
+    opened = everOpened = true;
+    lastHeard = Date.now();
+    setConnected(true);
+  });
+
+  source.addEventListener("htmx:wsClose", function (event) {
+    var code = event.detail.event.code, wasOpen = opened;
+    wrapper = event.detail.socketWrapper || wrapper;
+    socket = null;
+    opened = false;
+    setConnected(false);
+    if (code === FINAL) { location.reload(); return; }
+    if (!wasOpen && everOpened) {  // a refused handshake: is this page still ours to show?
+      pageStillAllowed().then(function (ok) { if (!ok) location.reload(); });
+    }
+    if (RETRIED_BY_HTMX.indexOf(code) < 0 && wrapper) {  // e.g. 1000/1001 from a server going down
+      setTimeout(function () { if (!socket) wrapper.reconnect(); }, htmx.config.wsReconnectDelay(0));
+    }
+  });
+
+  function pageStillAllowed() {
+    return fetch(location.href, { method: "HEAD", credentials: "same-origin", redirect: "manual" })
+      .then(function (r) { return r.ok; })
+      .catch(function () { return true; });  // server down: keep trying
+  }
+
   if (beatMs > 0) {
     setInterval(function () {
-      if (!socket || socket.readyState !== WebSocket.OPEN) return;
-      if (Date.now() - lastHeard > beatMs * 2.5) {
-        // Half-dead (the server cannot reach us through the channel layer): drop this socket
-        // without waiting for a close handshake that may never come, and start again.
-        var dead = socket;
-        socket = null;
-        dead.onclose = dead.onmessage = null;
-        try { dead.close(); } catch (e) { /* already closing */ }
-        setConnected(false);
-        schedule();
-      }
+      if (!socket || socket.readyState !== WebSocket.OPEN || Date.now() - lastHeard <= beatMs * 2.5) return;
+      // Half-dead (the server cannot reach us through the channel layer): drop this socket
+      // without waiting for a close handshake that may never come, and open another.
+      var dead = socket;
+      socket = null;
+      opened = false;
+      dead.onclose = null;  // hx-ws's own handler would reconnect a second time when it closes
+      try { dead.close(); } catch (e) { /* already closing */ }
+      setConnected(false);
+      setTimeout(function () { if (!socket) wrapper.reconnect(); }, htmx.config.wsReconnectDelay(1));
     }, 1000);
   }
 
-  // A fragment whose htmx request is still in flight (a doctor's action) is not replaced under it:
-  // htmx would then find the request's element detached and drop the response's out-of-band parts
-  // (the action's confirmation). The push waits for the response, and is applied only if it is
-  // newer ([data-rendered], seconds since the epoch when the server rendered it).
-  var held = {};
+  window.addEventListener("online", function () { if (!socket && wrapper) wrapper.reconnect(); });
+
+  // --- messages ---------------------------------------------------------------------------
+
+  var fromSocket = false;  // true while hx-ws swaps a message (and not an htmx response)
+  var swapped = [];        // ids swapped by the message
+  var held = {};           // id -> HTML held while the element's htmx request is in flight
 
   function busy(el) {
     return el.classList.contains("htmx-request") || !!el.querySelector(".htmx-request");
@@ -89,95 +127,66 @@
     var a = parseFloat(fresh.getAttribute("data-rendered")), b = parseFloat(old.getAttribute("data-rendered"));
     return !isNaN(a) && !isNaN(b) && a < b;
   }
+
+  source.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var data = event.detail.message;
+    heard();
+    if (typeof data === "string" && data.trim().charAt(0) === "<") {
+      fromSocket = true;
+      swapped = [];
+      return;
+    }
+    event.preventDefault();  // a JSON note, not HTML to swap
+    onNote(data);
+  });
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    if (!fromSocket) return;
+    var old = event.detail.target, fresh = event.detail.fragment.firstElementChild;
+    if (!fresh) return;
+    if (busy(old)) {
+      // htmx would find its request's element detached and drop the response's out-of-band
+      // parts (the action's confirmation): swap this once the response is in.
+      held[old.id] = fresh.outerHTML;
+      event.detail.shouldSwap = false;
+    } else if (older(fresh, old)) {
+      event.detail.shouldSwap = false;
+    } else {
+      swapped.push(old.id);
+    }
+  });
+
+  source.addEventListener("htmx:wsAfterMessage", announceSwapped);
+
+  function announceSwapped() {
+    fromSocket = false;
+    swapped.splice(0).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) el.dispatchEvent(new CustomEvent("live:swapped", { bubbles: true, detail: { id: id } }));
+    });
+  }
+
   document.addEventListener("htmx:afterRequest", function () {
     setTimeout(function () {  // after htmx has swapped and settled the response
       var ids = Object.keys(held);
       if (!ids.length) return;
-      var html = ids.map(function (id) { return held[id]; }).join("");
+      var tpl = document.createElement("template");
+      tpl.innerHTML = ids.map(function (id) { return held[id]; }).join("");
       held = {};
-      swapFragments(html);
+      Array.prototype.forEach.call(tpl.content.children, function (el) { el.setAttribute("hx-swap-oob", "true"); });
+      fromSocket = true;
+      swapped = [];
+      try { htmx.swap(document.body, tpl.innerHTML, { swapStyle: "none" }); } finally { announceSwapped(); }
     }, 0);
   });
 
-  function swapFragments(html) {
-    var tpl = document.createElement("template");
-    tpl.innerHTML = html;
-    var swapped = [];
-    Array.prototype.slice.call(tpl.content.children).forEach(function (fresh) {
-      var old = fresh.id && document.getElementById(fresh.id);
-      if (!old) return;
-      if (busy(old)) { held[fresh.id] = fresh.outerHTML; return; }
-      if (older(fresh, old)) return;
-      fresh.removeAttribute("hx-swap-oob");
-      old.replaceWith(fresh);
-      if (window.htmx) window.htmx.process(fresh);
-      swapped.push(fresh);
-    });
-    swapped.forEach(function (el) {
-      el.dispatchEvent(new CustomEvent("live:swapped", { bubbles: true, detail: { id: el.id } }));
-    });
-  }
-
-  function fire(name, detail) {
-    if (window.htmx) window.htmx.trigger(document.body, name, detail || {});
-    else document.body.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: detail || {} }));
-  }
-
-  // A JSON note says which doctor changed: panels showing that doctor listen for
-  // "queue-changed-<doctor id>"; a note without a doctor (a reconnect) refreshes every panel.
   function onNote(text) {
     var note = {};
     try { note = JSON.parse(text) || {}; } catch (e) { note = {}; }
     if (note.event === "heartbeat") return;
-    if (note.doctor_id) fire("queue-changed-" + note.doctor_id, note);
-    else fire("queue-changed", note);
-    (note.notes || []).forEach(function (message) { fire("desk-notice", { message: message, level: "info" }); });
+    htmx.trigger(document.body, note.doctor_id ? "queue-changed-" + note.doctor_id : "queue-changed", note);
+    (note.notes || []).forEach(function (message) {
+      htmx.trigger(document.body, "desk-notice", { message: message, level: "info" });
+    });
   }
-
-  function onMessage(event) {
-    var data = event.data;
-    heard();
-    if (typeof data === "string" && data.trim().charAt(0) === "<") swapFragments(data);
-    else onNote(data);
-  }
-
-  function pageStillAllowed() {
-    return fetch(location.href, { method: "HEAD", credentials: "same-origin", redirect: "manual" })
-      .then(function (r) { return r.ok; })
-      .catch(function () { return true; });  // server down: keep trying
-  }
-
-  function schedule() {
-    if (timer) return;
-    attempt += 1;
-    var delay = Math.min(MAX_DELAY_MS, 250 * Math.pow(2, Math.min(attempt, 5)));
-    delay = delay / 2 + Math.random() * delay / 2;
-    timer = setTimeout(function () { timer = null; connect(); }, delay);
-  }
-
-  function connect() {
-    var opened = false;
-    try {
-      socket = new WebSocket(url);
-    } catch (e) {
-      setConnected(false);
-      schedule();
-      return;
-    }
-    socket.onopen = function () { opened = everOpened = true; attempt = 0; lastHeard = Date.now(); setConnected(true); };
-    socket.onmessage = onMessage;
-    socket.onclose = function (event) {
-      socket = null;
-      setConnected(false);
-      if (event.code === 4403) { location.reload(); return; }
-      if (!opened && everOpened && attempt > 0) {
-        pageStillAllowed().then(function (ok) { if (ok) schedule(); else location.reload(); });
-        return;
-      }
-      schedule();
-    };
-  }
-
-  window.addEventListener("online", function () { if (!socket) { clearTimeout(timer); timer = null; connect(); } });
-  connect();
 })();

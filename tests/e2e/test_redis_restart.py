@@ -97,7 +97,9 @@ def private_redis():
 
 
 @pytest.fixture
-def redis_live_server_url(private_redis, settings, live_server_url):
+def redis_live_server_url(private_redis, settings, live_server_url, local_noon):
+    # At local noon: the board shows today's queue, and a slot started "30 minutes ago" just
+    # after midnight would belong to yesterday.
     # Set before the first websocket: channels rebuilds its layer when CHANNEL_LAYERS changes.
     from config.settings import redis_channel_layer
 

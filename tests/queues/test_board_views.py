@@ -27,7 +27,7 @@ def test_the_board_shows_room_now_calling_next_and_the_delay_but_no_patient_data
     assert f'<span class="num">{tokens[1].token_number}</span>' in page
     assert "Dr. Asha Rao is running 30 min late" in page
     assert "Secret Name" not in page and "99999" not in page and "Follow-up" not in page
-    assert f'data-socket="/ws/board/{display.key}/"' in page
+    assert f'ws-connect="/ws/board/{display.key}/"' in page
 
 
 def test_a_hindi_board(client, doctor):

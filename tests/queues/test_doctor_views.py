@@ -33,7 +33,7 @@ def test_the_page_shows_the_queue_in_serving_order_with_the_live_socket(doctor_c
     followup = arrived(slot, make_patient("Follow Up"), "FOLLOWUP")
     page = doctor_client.get(reverse("queues:doctor-queue", args=[doctor.pk])).content.decode()
     assert page.index("Follow Up") < page.index("Walk In")
-    assert f'data-socket="/ws/doctor/{doctor.pk}/"' in page
+    assert f'ws-connect="/ws/doctor/{doctor.pk}/"' in page
     assert f'data-token="{followup.token_number}"' in page and f'data-token="{walkin.token_number}"' in page
 
 
