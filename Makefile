@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint screenshots bench install dev-install migrate seed check-python clean
+.PHONY: run test test-sqlite lint screenshots bench install dev-install migrate seed check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "OPD Queue needs Python 3.11 or newer (set PYTHON=...)")'
@@ -43,9 +43,18 @@ lint: dev-install
 	$(VENV)/bin/ruff check .
 	PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/lint-imports
 
-## Lint, then the whole test suite. PostgreSQL/Redis from DATABASE_URL/REDIS_URL, else embedded ones.
+## Lint, then the whole test suite. PostgreSQL/Redis from DATABASE_URL/REDIS_URL, else embedded ones;
+## then the in-process tests again on SQLite, the embedded default a newcomer's `make run` uses.
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-sqlite
+
+## The in-process tests (the allocation service, pages, API, sockets) on SQLite: not the browser,
+## multi-process and concurrency ones (tests/concurrency/test_sqlite_race.py races on SQLite itself),
+## nor those marked postgresql (PostgreSQL-only SQL).
+test-sqlite: dev-install
+	DATABASE_URL=sqlite:///$(abspath $(VENV))/sqlite-tests.sqlite3 $(PY) -m pytest -q -m "not browser and not postgresql" \
+	  --ignore=tests/e2e --ignore=tests/integration --ignore=tests/concurrency
 
 ## The README's screenshots (docs/screenshots), taken by the browser tests.
 screenshots: dev-install

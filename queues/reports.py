@@ -52,8 +52,9 @@ class Seconds(Func):
 
     def as_sqlite(self, compiler, connection, **extra_context):
         start, end = self.source_expressions
+        # julianday's days as a double are exact to ~10 µs only: to the millisecond, 1500 s is 1500.0.
         return Func(
-            end, start, template="((julianday(%(expressions)s)) * 86400.0)", arg_joiner=") - julianday("
+            end, start, template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)", arg_joiner=") - julianday("
         ).as_sql(compiler, connection)
 
 

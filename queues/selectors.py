@@ -322,7 +322,7 @@ def annotate_waiting_places(entries: Iterable[WaitingListEntry], now: datetime |
     slot_ids = {e.slot_id for e in entries}
     waiting_by_slot: dict = defaultdict(list)
     for e in WaitingListEntry.objects.filter(slot_id__in=slot_ids, status=WaitingListEntry.Status.WAITING).only(
-        "id", "slot_id", "category", "booked_at", "status"
+        "id", "slot_id", "category", "priority", "booked_at", "status"  # what serving_key reads: a deferred one is a query each
     ):
         waiting_by_slot[e.slot_id].append(e)
     places = {}

@@ -120,6 +120,24 @@ def test_a_full_slot_answers_202_with_the_waiting_list_place(api, make_slot, mak
     assert book(api, slot, make_patient(), "FOLLOWUP").json()["place"] == 1
 
 
+def test_a_booking_onto_a_long_waiting_list_takes_as_many_queries_as_onto_a_short_one(api, make_slot, make_patient):
+    """Each waiting patient's place is worked out from one read of the list, not one query each
+    (a busy OPD's waiting list runs to dozens)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    slot = make_slot(capacity=1)
+    book(api, slot, make_patient())
+    book(api, slot, make_patient(), "WALKIN")
+    with CaptureQueriesContext(connection) as short:
+        assert book(api, slot, make_patient(), "WALKIN").json()["place"] == 2
+    for _ in range(10):
+        book(api, slot, make_patient(), "WALKIN")
+    with CaptureQueriesContext(connection) as long:
+        assert book(api, slot, make_patient(), "FOLLOWUP").json()["place"] == 1
+    assert len(long) == len(short), [q["sql"][:80] for q in long.captured_queries]
+
+
 def test_a_double_booking_is_409_with_the_reason(api, slot, patient):
     book(api, slot, patient)
     response = book(api, slot, patient)

@@ -76,6 +76,7 @@ def test_deeply_nested_json_is_refused_with_400(slot, body):
     assert "JSON" in response.json()["detail"]
 
 
+@pytest.mark.postgresql  # psycopg's connect_timeout and pool
 def test_the_database_is_given_two_seconds_to_connect_or_lend_a_connection(settings):
     from config.settings import DATABASES
 

@@ -36,6 +36,7 @@ def test_an_unknown_slot_is_slot_not_found():
         pass
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_disabled_the_locks_are_plain_reads_whose_numbers_commit_at_once(slot, pauses):
     if connection.vendor != "postgresql":

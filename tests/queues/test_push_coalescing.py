@@ -35,7 +35,8 @@ def test_a_burst_of_bookings_is_published_at_most_once_per_window(settings, publ
                                           "messages": []}
 
 
-def test_a_call_announcement_survives_later_changes_in_the_same_window(settings, published):
+# `db`: a flush tidies its thread's database connection (close_old_connections), as the real thread does.
+def test_a_call_announcement_survives_later_changes_in_the_same_window(settings, published, db):
     coalescer = broadcast.Coalescer(background=False)
     coalescer.add(doctor_id="d1", slot_id="s1", kind="called", messages=[])
     coalescer.add(doctor_id="d1", slot_id="s1", kind="booked", messages=[])
@@ -45,7 +46,7 @@ def test_a_call_announcement_survives_later_changes_in_the_same_window(settings,
     assert kinds == {"d1": "called", "d2": "booked"}
 
 
-def test_desk_notes_of_merged_changes_are_all_kept(settings, published):
+def test_desk_notes_of_merged_changes_are_all_kept(settings, published, db):
     coalescer = broadcast.Coalescer(background=False)
     coalescer.add(doctor_id="d1", slot_id="s1", kind="promoted", messages=["Waiting list W1 promoted: token 4."])
     coalescer.add(doctor_id="d1", slot_id="s1", kind="booked", messages=[])

@@ -86,6 +86,7 @@ def test_an_unknown_or_malformed_slot_is_not_found(slot_id):
         sql.select_slot_for_update(slot_id)
 
 
+@pytest.mark.postgresql  # one statement on PostgreSQL; SQLite takes the locks in two (queues.locks)
 def test_lock_slot_and_day_hands_out_the_next_number_of_the_doctors_day(slot, make_patient):
     allocation.book_token(slot_id=slot.pk, patient_id=make_patient().pk, category="WALKIN")
     with transaction.atomic():

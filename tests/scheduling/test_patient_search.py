@@ -7,7 +7,7 @@ from scheduling.models import Patient
 from scheduling.patient_search import has_trigram, search_patients, similarity
 
 
-@pytest.fixture(params=["trigram", "fallback"])
+@pytest.fixture(params=[pytest.param("trigram", marks=pytest.mark.postgresql), "fallback"])
 def fuzzy(request, db):
     if request.param == "trigram" and not has_trigram("default"):
         pytest.skip("this PostgreSQL has no pg_trgm (pgserver's): only the fallback can run")

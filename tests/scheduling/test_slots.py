@@ -138,6 +138,7 @@ def doctor_locked_elsewhere(doctor):
         other.close()
 
 
+@pytest.mark.postgresql  # row locks and lock_timeout (SQLite locks the whole database)
 @pytest.mark.django_db(transaction=True)
 def test_a_doctor_locked_too_long_is_a_busy_refusal_to_retry(doctor):
     with doctor_locked_elsewhere(doctor), pytest.raises(DoctorBusy) as refused:
@@ -146,6 +147,7 @@ def test_a_doctor_locked_too_long_is_a_busy_refusal_to_retry(doctor):
     assert not Slot.objects.exists()
 
 
+@pytest.mark.postgresql  # row locks and lock_timeout (SQLite locks the whole database)
 @pytest.mark.django_db(transaction=True)
 def test_the_doctors_lock_does_not_hold_up_bookings(doctor, make_patient):
     from queues import allocation
