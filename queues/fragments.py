@@ -34,7 +34,8 @@ DOCTOR_PARTS = ("doctor-now", "doctor-counts", "doctor-rows", "doctor-more", "do
 
 @dataclass
 class DoctorPage:
-    """Everything the doctor's page shows, read in a fixed number of queries."""
+    """Everything the doctor's page shows, read in a fixed number of queries: the day's order as
+    plain values, then the rows shown (and the patient with the doctor) as tokens with names."""
 
     queue: selectors.DayQueue
     waiting: list  # waiting-list entries of the day, slot by slot
@@ -46,11 +47,11 @@ class DoctorPage:
 
     def __post_init__(self):
         waiting = self.queue.waiting
-        self.rows = waiting if self.show_all else waiting[:DOCTOR_ROWS]
+        self.rows = selectors.with_patients(waiting if self.show_all else waiting[:DOCTOR_ROWS])
 
     @cached_property
     def current(self) -> list:
-        current = self.queue.current
+        current = selectors.with_patients(self.queue.current)
         seconds = selectors.second_calls(current)
         for token in current:
             grace = token.slot_obj.doctor.no_show_grace_minutes
@@ -79,7 +80,7 @@ class DoctorPage:
 
 def doctor_page(doctor, *, now: datetime | None = None, show_all: bool = False) -> DoctorPage:
     now = now or timezone.now()
-    queue = selectors.day_queue(doctor_id=doctor.pk, now=now)
+    queue = selectors.day_queue(doctor_id=doctor.pk, now=now, with_patients=False)  # names: only for the rows shown
     delay_slot, delay_minutes = selectors.current_delay(queue.slots, now)
     return DoctorPage(
         queue=queue,

@@ -223,6 +223,21 @@ def day_queue(*, doctor_id, day: date | None = None, now: datetime | None = None
     return DayQueue(doctor_id=doctor_id, day=day, now=now, slots=slots, order=order, pace=pace)
 
 
+PLACEMENT = ("slot_obj", "present", "expected", "overdue", "position", "people_ahead", "estimated_time",
+             "wait_minutes", "score", "first_estimate")
+
+
+def with_patients(placed: list[Placed]) -> list[Token]:
+    """The full tokens, each with its patient, of the placed ones a page shows, in the same order
+    and keeping their place and estimate: one query for the rows shown, however long the day
+    (a day's order read `with_patients=False` costs a fraction of one read as model instances)."""
+    tokens = Token.objects.select_related("patient").in_bulk([p.id for p in placed])
+    for p in placed:  # tokens are never deleted: each one is found
+        for name in PLACEMENT:
+            setattr(tokens[p.id], name, getattr(p, name))
+    return [tokens[p.id] for p in placed]
+
+
 def place_new_token(token: Token, now: datetime) -> None:
     """Give a token about to be inserted its place in its doctor's day (.position,
     .people_ahead, .present, .estimated_time, .wait_minutes, .score) and its first estimate,

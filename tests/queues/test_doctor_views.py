@@ -170,12 +170,35 @@ def test_a_long_queue_shows_the_first_rows_and_counts_the_rest(doctor_client, do
     from queues.fragments import DOCTOR_ROWS
 
     slot = make_slot(capacity=DOCTOR_ROWS + 5)
-    for _ in range(DOCTOR_ROWS + 5):
-        arrived(slot, make_patient())
+    names = [arrived(slot, make_patient(f"Patient Number{n:02d}")).patient.name for n in range(DOCTOR_ROWS + 5)]
     page = doctor_client.get(reverse("queues:doctor-queue", args=[doctor.pk])).content.decode()
     assert page.count("data-token=") == DOCTOR_ROWS and "5 more today" in page
+    assert all(name in page for name in names[:DOCTOR_ROWS]) and names[DOCTOR_ROWS] not in page
     whole = doctor_client.get(reverse("queues:doctor-queue", args=[doctor.pk]) + "?all=1").content.decode()
-    assert whole.count("data-token=") == DOCTOR_ROWS + 5
+    assert whole.count("data-token=") == DOCTOR_ROWS + 5 and all(name in whole for name in names)
+
+
+def test_the_page_takes_as_many_queries_for_a_long_queue_as_for_a_short_one(doctor_client, doctor, make_slot, make_patient):
+    """The day is read as plain values and only the rows shown with their patients' names: a fixed
+    number of queries however long the queue."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from queues.fragments import DOCTOR_ROWS
+
+    slot = make_slot(capacity=3 * DOCTOR_ROWS)
+    for _ in range(3):
+        arrived(slot, make_patient())
+    url = reverse("queues:doctor-queue", args=[doctor.pk])
+    doctor_client.get(url)  # the first read records each token's first estimate
+    with CaptureQueriesContext(connection) as short:
+        doctor_client.get(url)
+    for _ in range(2 * DOCTOR_ROWS):
+        arrived(slot, make_patient())
+    doctor_client.get(url)
+    with CaptureQueriesContext(connection) as long:
+        assert "18 more today" in doctor_client.get(url).content.decode()
+    assert len(long) == len(short), [q["sql"][:80] for q in long.captured_queries]
 
 
 def test_a_row_no_show_marks_that_patient(doctor_client, doctor, slot, make_patient):
