@@ -5,7 +5,8 @@
   a repeat share by the same ABHA address within SHARE_VALID_MINUTES gets the same token.
 - The answer to the gateway (on-share, within ABDM's 30 seconds) goes after commit, from a
   thread of the web process, retried with ABDM_ANSWER_RETRY_SECONDS between tries; a failure is
-  recorded on the share and never undoes the token (there is no task queue in this app yet).
+  recorded on the share and never undoes the token. Not a Celery task: in a registration crowd
+  the worker's queue holds the patients' notices, and this answer cannot wait behind them.
 - The desk's inbox for the counter is pushed over the desk websocket after commit.
 - book_share: the patient (matched by ABHA, or registered from the profile) booked with a
   doctor by the allocation service in one step, the counter token linked to the doctor's token.

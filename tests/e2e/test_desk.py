@@ -22,10 +22,17 @@ PASSWORD = "counter-pass-42"
 
 
 @pytest.fixture
-def receptionist(live_server_url, login, django_user_model):
+def receptionist(page, live_server_url, login, django_user_model):
     user = django_user_model.objects.create_user("asha", password=PASSWORD)
     user.groups.add(role_group(roles.RECEPTION))
-    return lambda: login("asha", PASSWORD)
+
+    def at_the_desk():
+        """Logged in, on the desk, the cursor in the search box: as a receptionist starts typing
+        once it shows there (a key pressed before the page has put the focus there goes nowhere)."""
+        login("asha", PASSWORD)
+        expect(page.locator("#q")).to_be_focused()
+
+    return at_the_desk
 
 
 @pytest.fixture
