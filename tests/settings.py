@@ -25,4 +25,11 @@ CELERY_TASK_ALWAYS_EAGER = True
 NOTICE_RETRY_IN_PROCESS = False
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import os
+    import tempfile
+
     DATABASES["default"]["ENGINE"] = "tests.sqlite_backend"  # noqa: F405  (its flush passes the append-only triggers)
+    # A file, not Django's shared in-memory test database: there a thread's write (an ABDM answer,
+    # a second notice worker) fails at once with "database table is locked" instead of waiting
+    # for the lock, as it does on a file (and in the app).
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"opdq-tests-{os.getpid()}.sqlite3")}  # noqa: F405
