@@ -185,7 +185,7 @@ class TokenViewSet(IdempotentPosts, mixins.RetrieveModelMixin, mixins.ListModelM
         if result.confirmed:
             return _new_token_response(result.token, self.request)
         entry = WaitingListEntry.objects.select_related("patient").get(pk=result.waiting_entry.pk)
-        selectors.annotate_waiting_places([entry])
+        entry.place, entry.score = result.waiting_entry.place, result.waiting_entry.score  # placed by the service, in its locks
         return Response(WaitingListEntrySerializer(entry, context={"request": self.request}).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=ReasonSerializer, responses=TokenSerializer)
