@@ -87,7 +87,7 @@
       pageStillAllowed().then(function (ok) { if (!ok) location.reload(); });
     }
     if (RETRIED_BY_HTMX.indexOf(code) < 0 && wrapper) {  // e.g. 1000/1001 from a server going down
-      setTimeout(function () { if (!socket) wrapper.reconnect(); }, htmx.config.wsReconnectDelay(0));
+      reconnectAfter(htmx.config.wsReconnectDelay(0));
     }
   });
 
@@ -108,11 +108,16 @@
       dead.onclose = null;  // hx-ws's own handler would reconnect a second time when it closes
       try { dead.close(); } catch (e) { /* already closing */ }
       setConnected(false);
-      setTimeout(function () { if (!socket) wrapper.reconnect(); }, htmx.config.wsReconnectDelay(1));
+      reconnectAfter(htmx.config.wsReconnectDelay(1));
     }, 1000);
   }
 
-  window.addEventListener("online", function () { if (!socket && wrapper) wrapper.reconnect(); });
+  // A new socket through hx-ws's own wrapper, unless one has opened meanwhile.
+  function reconnectAfter(ms) {
+    setTimeout(function () { if (!socket && wrapper) wrapper.reconnect(); }, ms);
+  }
+
+  window.addEventListener("online", function () { reconnectAfter(0); });
 
   // --- messages ---------------------------------------------------------------------------
 
