@@ -6,6 +6,7 @@ The server's clock stands at local noon (`local_noon`): the slots an hour or two
 stay on one local day whatever time the suite runs."""
 
 import os
+import re
 import threading
 from datetime import timedelta
 
@@ -325,8 +326,15 @@ def test_mid_morning_labels_are_read_whole_on_the_board_and_the_doctors_page(pag
     context.close()
 
     log_in(page, live_server_url, "rao")
-    page.goto(f"{live_server_url}/doctor/{rao.pk}/")
+    served = page.goto(f"{live_server_url}/doctor/{rao.pk}/").text()
     expect(with_the_doctor(page)).to_have_attribute("data-current-token", "GM-151")
+    # The socket's full state replaces every part on connect: measure the parts it swapped in,
+    # once htmx has settled them, not the served ones (which may be replaced mid-measure).
+    page.wait_for_function(
+        """rendered => document.getElementById("doctor-now").dataset.rendered !== rendered
+                       && !document.querySelector(".htmx-added, .htmx-settling, .htmx-swapping")""",
+        arg=re.search(r'id="doctor-now" data-rendered="([^"]+)"', served).group(1),
+    )
     page.evaluate("document.fonts.ready.then(() => true)")  # measured in the page's own font, not a fallback's wider one
     review_shot(page, "doctor-mid-morning")
     problems["doctor's page, with the doctor now"] = fit_problems(page, "#doctor-now .now-number", ".card-body")
